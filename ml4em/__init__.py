@@ -1,0 +1,17 @@
+"""ml4em: Machine Learning for Electron Microscopy, the course package.
+
+Submodules (each one topic; heavy dependencies are imported lazily):
+
+- :mod:`ml4em.datasets`   data registry of real spectra, readers, seeded synthetic data
+- :mod:`ml4em.regression` polynomial models, least squares, ridge, cross-validation, gradient descent
+- :mod:`ml4em.plotting`   colour-blind-safe style and shared figures
+- :mod:`ml4em.widgets`    ipywidgets explorers with a static fallback
+- :mod:`ml4em.training`   progress bar and loss curve for long training
+- :mod:`ml4em.checks`     the named checks that the tutorials' test cells call
+- :mod:`ml4em.grading`    ``ml4em grade-check`` for instructors
+"""
+
+from ._config import by_mode, is_quick
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "by_mode", "is_quick"]

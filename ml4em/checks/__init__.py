@@ -1,0 +1,30 @@
+"""Checks called by the test cells of the tutorials.
+
+The generic checks (:mod:`ml4em.checks._core`) compare a student's value with
+an expected one and explain the difference. Each tutorial has a module here
+(``ml4em.checks.regression`` for tutorial 01, ...) whose checks know the
+exercise and give specific hints. Notebooks call them from locked test cells::
+
+    from ml4em.checks import regression as checks
+    checks.check_design_matrix(design_matrix)
+"""
+
+from ._core import (
+    CheckFailure,
+    check_array,
+    check_callable,
+    check_close,
+    check_scalar,
+    check_shape,
+    check_true,
+)
+
+__all__ = [
+    "CheckFailure",
+    "check_array",
+    "check_callable",
+    "check_close",
+    "check_scalar",
+    "check_shape",
+    "check_true",
+]
