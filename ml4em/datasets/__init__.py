@@ -10,6 +10,7 @@ from ._fetch import DATA_ENV, URL_ENV, DataUnavailableError, data_dir, download_
 from ._registry import BASE_URL, REGISTRY
 from .readers import SUPPORTED_SUFFIXES, Spectrum, read_spectrum
 from .synthetic import (
+    REGRESSION_FUNCTIONS,
     LowLossTruth,
     energy_axis,
     make_lowloss_spectrum,
@@ -27,6 +28,7 @@ __all__ = [
     "DataUnavailableError",
     "LowLossSpectra",
     "LowLossTruth",
+    "REGRESSION_FUNCTIONS",
     "Spectrum",
     "bin_centres",
     "data_dir",

@@ -1,0 +1,95 @@
+"""The ``ml4em`` command line.
+
+``ml4em data download``   fetch every registered data file into the cache (offline JupyterHub)
+``ml4em data path``       print the cache folder
+``ml4em grade-check``     prove that tutorials grade correctly (instructors, CI)
+``ml4em zlp``             the EELS replica method on a user's spectra (when ml4em.eels is installed)
+"""
+
+import argparse
+import importlib
+import sys
+
+__all__ = ["main", "build_parser"]
+
+# Topic modules that add their own subcommands with ``add_parser(subparsers)``.
+_PLUGINS = ["ml4em.eels.cli"]
+
+
+def _data_download(args):
+    from .datasets import DataUnavailableError, data_dir, download_all
+
+    try:
+        paths = download_all(progressbar=not args.quiet)
+    except DataUnavailableError as err:
+        print(f"ml4em data download: error: {err}", file=sys.stderr)
+        return 1
+    print(f"{len(paths)} file(s) ready in {data_dir()} (sha256 checked).")
+    return 0
+
+
+def _data_path(args):
+    from .datasets import data_dir
+
+    print(data_dir())
+    return 0
+
+
+def _grade_check(args):
+    from .grading import main
+
+    return main(args)
+
+
+def build_parser():
+    """Return the argparse parser of the ``ml4em`` command."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="ml4em", description="Machine Learning for Electron Microscopy: "
+                                     "course tools and EELS analysis.")
+    parser.add_argument("--version", action="version", version=f"ml4em {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    data = sub.add_parser("data", help="manage the data cache (ML4EM_DATA_DIR)")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    dl = data_sub.add_parser("download", help="download every registered file for offline use")
+    dl.add_argument("--quiet", action="store_true", help="no progress bars")
+    dl.set_defaults(func=_data_download)
+    path = data_sub.add_parser("path", help="print the data folder")
+    path.set_defaults(func=_data_path)
+    data.set_defaults(func=lambda a: (data.print_help(), 2)[1])
+
+    gc = sub.add_parser("grade-check", help="check that tutorials grade correctly with nbgrader",
+                        description="Generate the student version, autograde the instructor version (full marks, no "
+                        "errors) and the blank student version (0 on every autograded cell), and scan the "
+                        "student version for solution and hidden-test text.")
+    gc.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="e.g. 01_regression (default: all)")
+    gc.add_argument("--course-root", default=".", help="folder with tutorials/ and nbgrader_config.py (default: .)")
+    gc.add_argument("--quick", action="store_true", help="run the notebooks in quick mode (ML4EM_QUICK=1)")
+    gc.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
+    gc.add_argument("--keep", default=None, metavar="DIR", help="keep the temporary course folder in DIR")
+    gc.set_defaults(func=_grade_check)
+
+    for name in _PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name and name.startswith(err.name):
+                continue  # that part of ml4em is not present
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    """Run the ``ml4em`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
