@@ -1,0 +1,54 @@
+"""Every tutorial: its instructor version runs top to bottom without errors and scores full marks, the blank
+student version scores 0 on every autograded cell, and no solution or hidden-test text leaks (ml4em grade-check).
+Also the structure every tutorial shares (learning goals, summary, explorer, enough exercises)."""
+
+import re
+
+import nbformat
+import pytest
+
+from ml4em.grading import find_assignments, format_table, grade_check
+
+from conftest import ROOT
+
+ASSIGNMENTS = find_assignments(ROOT)
+
+
+def test_there_are_tutorials():
+    assert "01_regression" in ASSIGNMENTS
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_grade_check(name):
+    (result,) = grade_check([name], course_root=ROOT, quick=True)
+    assert result.ok, "\n" + format_table([result])
+    assert result.errors == []          # the instructor version executes top to bottom
+    assert result.solution_score == result.max_points > 0
+    assert result.blank_score == 0 and result.blank_nonzero == []
+    assert result.leaks == []
+
+
+def _notebook(name):
+    return nbformat.read(ROOT / "tutorials" / name / f"{name}.ipynb", as_version=4)
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_tutorial_structure(name):
+    nb = _notebook(name)
+    text = "\n".join(c.source for c in nb.cells)
+    first = nb.cells[0].source.lower()
+    assert nb.cells[0].cell_type == "markdown" and "learning goals" in first, "start with the learning goals"
+    assert "summary" in nb.cells[-1].source.lower(), "end with a summary and what comes next"
+    meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+    auto = [m for m, c in zip(meta, nb.cells) if m.get("grade") and c.cell_type == "code"]
+    manual = [m for m, c in zip(meta, nb.cells) if m.get("grade") and m.get("solution") and c.cell_type == "markdown"]
+    assert len(auto) >= 4, f"{name} has {len(auto)} autograded test cells; at least 4 expected"
+    assert len(manual) >= 1, f"{name} has no manually graded question"
+    assert all(m.get("locked") for m in auto), "test cells must be locked"
+    ids = [m["grade_id"] for m in meta if "grade_id" in m]
+    assert len(ids) == len(set(ids)), "grade_ids must be unique"
+    assert re.search(r"\bexplore\(|_explorer\(", text), f"{name} has no ipywidgets explorer (ml4em.widgets.explore)"
+    assert "by_mode(" in text, f"{name} should size its work with ml4em.by_mode (quick mode)"
+    # Each autograded exercise has hidden tests, except those that check a single variable on given data.
+    hidden = sum("BEGIN HIDDEN TESTS" in c.source for c in nb.cells)
+    assert hidden >= 3, f"{name}: only {hidden} test cells have hidden tests"
