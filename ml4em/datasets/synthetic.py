@@ -144,7 +144,7 @@ class LowLossTruth:
 
 def make_lowloss_spectrum(energy_loss=None, *, n_spectra=1, zlp_height=1e6, zlp_fwhm=0.45, zlp_tail=0.02,
                           t_over_lambda=0.5, plasmon_energy=22.0, plasmon_width=8.0, band_gap=1.6,
-                          gap_exponent=1.5, gap_strength=0.02, read_noise=5.0, seed=None):
+                          gap_exponent=1.5, gap_strength=0.02, onset_rolloff=4.0, read_noise=5.0, seed=None):
     """Simulate low-loss EELS spectra with a known ZLP, band-gap onset and plasmon.
 
     The inelastic signal is a single-scattering distribution (a band-gap
@@ -171,6 +171,10 @@ def make_lowloss_spectrum(energy_loss=None, *, n_spectra=1, zlp_height=1e6, zlp_
         Onset of the interband signal; ``gap_exponent`` is b in (E - E_BG)^b.
     gap_strength : float
         Size of the onset relative to the plasmon term at 1 eV above the gap.
+    onset_rolloff : float, eV, default 4
+        The onset rolls off beyond this many eV above the gap, so that the
+        interband term stays bounded (within 1 eV of the gap it changes
+        (E - E_BG)^b by less than 0.5%).
     read_noise : float, counts
         Standard deviation of the Gaussian detector noise.
     seed : int, numpy.random.Generator or None
@@ -195,6 +199,9 @@ def make_lowloss_spectrum(energy_loss=None, *, n_spectra=1, zlp_height=1e6, zlp_
     if e.ndim != 1 or e.size < 3 or not np.all(np.diff(e) > 0):
         raise ValueError("energy_loss should be a 1-D increasing axis in eV with at least 3 channels; "
                          f"got shape {e.shape}.")
+    if not e[0] <= 0.0 < e[-1]:
+        raise ValueError(f"energy_loss runs from {e[0]:g} to {e[-1]:g} eV; it should include 0 eV (the zero-loss "
+                         "peak) and positive energy losses.")
     for name, value in {"n_spectra": n_spectra, "zlp_height": zlp_height, "t_over_lambda": t_over_lambda,
                         "plasmon_energy": plasmon_energy, "plasmon_width": plasmon_width}.items():
         if not value > 0:
@@ -203,17 +210,10 @@ def make_lowloss_spectrum(energy_loss=None, *, n_spectra=1, zlp_height=1e6, zlp_
         raise ValueError(f"band_gap={band_gap!r} should be >= 0 eV and gap_exponent={gap_exponent!r} > 0.")
     scale = float(np.mean(np.diff(e)))
     zlp = zlp_height * zlp_profile(e, fwhm=zlp_fwhm, tail=zlp_tail)
-    pos = np.clip(e, 0.0, None)
-    drude = pos * plasmon_width * plasmon_energy**2 / ((pos**2 - plasmon_energy**2) ** 2 + (pos * plasmon_width) ** 2)
-    onset = np.clip(e - band_gap, 0.0, None) ** gap_exponent
-    drude_at = np.interp(band_gap + 1.0, e, drude) if band_gap + 1.0 < e[-1] else drude.max()
-    ssd = drude + gap_strength * drude_at * onset
-    ssd /= ssd.sum() * scale  # a probability density per eV
+    ssd = _single_scattering(e, band_gap, plasmon_energy=plasmon_energy, plasmon_width=plasmon_width,
+                             gap_exponent=gap_exponent, gap_strength=gap_strength, onset_rolloff=onset_rolloff)
     # double scattering: the SSD convolved with itself on the same grid
-    conv = np.convolve(ssd, ssd)[: e.size] * scale
-    shift = int(round(-e[0] / scale))  # index of 0 eV: the convolution starts there
-    double = np.zeros_like(ssd)
-    double[shift:] = conv[: e.size - shift] if shift >= 0 else 0.0
+    double = _self_convolve(ssd, e)
     zlp_area = zlp.sum() * scale
     inelastic = zlp_area * (t_over_lambda * ssd + 0.5 * t_over_lambda**2 * double)
     mean = zlp + inelastic
@@ -221,3 +221,70 @@ def make_lowloss_spectrum(energy_loss=None, *, n_spectra=1, zlp_height=1e6, zlp_
     counts += read_noise * rng.standard_normal(counts.shape)
     return LowLossTruth(energy_loss=e, counts=counts, zlp=zlp, inelastic=inelastic, band_gap=float(band_gap),
                         gap_exponent=float(gap_exponent), t_over_lambda=float(t_over_lambda))
+
+
+def _self_convolve(density, e):
+    """The convolution of ``density`` with itself, on the same axis ``e`` (which must contain 0 eV).
+
+    Parameters
+    ----------
+    density : ndarray of shape (n_channels,) or (n, n_channels), 1/eV
+        Zero below 0 eV (a scattering distribution).
+    e : ndarray of shape (n_channels,), eV
+
+    Returns
+    -------
+    ndarray, same shape as ``density``, 1/eV
+        ``(density * density)(E)`` at the channels of ``e``; what falls beyond
+        the last channel is lost.
+    """
+    scale = float(np.mean(np.diff(e)))
+    shift = _zero_index(e)  # a full convolution of two grids that start at e[0] starts at 2 e[0]
+    size = e.size
+    n_fft = 2 * size
+    spectrum = np.fft.rfft(density, n_fft, axis=-1)
+    full = np.fft.irfft(spectrum * spectrum, n_fft, axis=-1) * scale
+    out = full[..., shift: shift + size]
+    out[..., e < 0] = 0.0  # exact zeros where the FFT leaves rounding noise
+    return np.clip(out, 0.0, None)
+
+
+def _zero_index(e):
+    """Index of the channel at 0 eV on the axis ``e`` (negative if 0 eV lies before it)."""
+    scale = float(np.mean(np.diff(e)))
+    return int(round(-e[0] / scale))
+
+
+def _single_scattering(e, band_gap, *, plasmon_energy, plasmon_width, gap_exponent, gap_strength,
+                       onset_rolloff=None):
+    """Single-scattering distribution on the axis ``e``: a probability density per eV.
+
+    A Drude plasmon plus a band-gap onset ``(E - band_gap)^gap_exponent`` whose
+    size is ``gap_strength`` times the plasmon term 1 eV above the gap. Shared
+    by :func:`make_lowloss_spectrum` and :func:`ml4em.datasets.make_spectral_image`.
+
+    Parameters
+    ----------
+    e : ndarray of shape (n_channels,), eV
+    band_gap : float or ndarray of shape (n, 1), eV
+        One band gap, or one per spectrum (then one density per row).
+    onset_rolloff : float, eV, optional
+        If given, the onset is multiplied by ``1 / (1 + ((E - band_gap) / onset_rolloff)^4)``
+        (flat near the gap, vanishing far above it), so that the distribution
+        stays bounded on long axes. None keeps the bare power law.
+
+    Returns
+    -------
+    ndarray of shape (n_channels,) or (n, n_channels), 1/eV
+        Each row sums to 1 over the axis (times the dispersion).
+    """
+    scale = float(np.mean(np.diff(e)))
+    pos = np.clip(e, 0.0, None)
+    drude = pos * plasmon_width * plasmon_energy**2 / ((pos**2 - plasmon_energy**2) ** 2 + (pos * plasmon_width) ** 2)
+    band_gap = np.asarray(band_gap, dtype=float)
+    onset = np.clip(e - band_gap, 0.0, None) ** gap_exponent
+    if onset_rolloff is not None:
+        onset = onset / (1.0 + np.square(np.square((e - band_gap) / onset_rolloff)))
+    drude_at = np.where(band_gap + 1.0 < e[-1], np.interp(band_gap + 1.0, e, drude), drude.max())
+    ssd = drude + gap_strength * drude_at * onset
+    return ssd / (ssd.sum(axis=-1, keepdims=True) * scale)
