@@ -9,6 +9,7 @@ offline use (a JupyterHub without internet).
 from ._fetch import DATA_ENV, URL_ENV, DataUnavailableError, data_dir, download_all, fetch, file_sha256
 from ._registry import BASE_URL, REGISTRY
 from .readers import SUPPORTED_SUFFIXES, Spectrum, read_spectrum
+from .spectral_image import SpectralImage, log_ratio_thickness, make_spectral_image
 from .synthetic import (
     REGRESSION_FUNCTIONS,
     LowLossTruth,
@@ -30,6 +31,7 @@ __all__ = [
     "LowLossTruth",
     "REGRESSION_FUNCTIONS",
     "Spectrum",
+    "SpectralImage",
     "bin_centres",
     "data_dir",
     "download_all",
@@ -37,8 +39,10 @@ __all__ = [
     "fetch",
     "file_sha256",
     "load_ws2_lowloss",
+    "log_ratio_thickness",
     "make_lowloss_spectrum",
     "make_regression_data",
+    "make_spectral_image",
     "parse_energy_range",
     "read_spectrum",
     "zlp_profile",

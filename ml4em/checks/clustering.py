@@ -1,0 +1,128 @@
+"""Checks for tutorials/03_clustering.
+
+Each check calls the student's function on a case with a known answer and
+explains what is wrong. The reference answers come from
+:mod:`ml4em.clustering` (tested against scikit-learn) and
+:func:`ml4em.datasets.log_ratio_thickness`.
+"""
+
+import numpy as np
+
+from .. import clustering as ref
+from ._core import check_array, check_callable, check_close, check_scalar, check_shape, check_true
+
+__all__ = ["check_assign_clusters", "check_update_centres", "check_kmeans_cost", "check_kmeans_plusplus",
+           "check_t_over_lambda_map", "blobs"]
+
+
+def blobs(n_per_cluster=20, centres=((0.0, 0.0), (6.0, 0.0), (0.0, 6.0)), *, spread=1.0, seed=0):
+    """Points around known centres: ``(X, truth)``, X of shape (n_per_cluster * len(centres), 2)."""
+    rng = np.random.default_rng(seed)
+    c = np.asarray(centres, dtype=float)
+    truth = np.repeat(np.arange(len(c)), n_per_cluster)
+    X = c[truth] + spread * rng.standard_normal((truth.size, c.shape[1]))
+    return X, truth
+
+
+def check_assign_clusters(assign_clusters, *, seed=0):
+    """``assign_clusters(X, centres)`` returns, for every sample, the index of its nearest centre."""
+    check_callable(assign_clusters, "assign_clusters")
+    X, _ = blobs(seed=seed, spread=2.0)
+    centres = np.array([[0.5, 0.5], [5.0, 1.0], [1.0, 5.0]])
+    got = check_array("assign_clusters(X, centres)", assign_clusters(X, centres))
+    expected = ref.assign_clusters(X, centres)
+    hint = None
+    if got.shape == (centres.shape[0],):
+        hint = "return one label per SAMPLE (shape (n_samples,)), not one value per centre."
+    elif got.ndim == 2:
+        hint = "return the INDEX of the nearest centre (np.argmin over the centres), not the distances."
+    check_shape("assign_clusters(X, centres)", got, expected.shape, hint=hint)
+    wrong = int(np.sum(got != expected))
+    hint = "compute the squared distance of every sample to every centre, then take np.argmin along the centres."
+    if wrong and np.array_equal(got, np.argmax(((X[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)):
+        hint = "you picked the FARTHEST centre: use np.argmin, not np.argmax."
+    check_true(wrong == 0, f"`assign_clusters` gives the wrong cluster for {wrong} of {got.size} samples.", hint=hint)
+
+
+def check_update_centres(update_centres, *, seed=1):
+    """``update_centres(X, labels, n_clusters)`` returns the mean of each cluster, shape (n_clusters, n_features)."""
+    check_callable(update_centres, "update_centres")
+    X, truth = blobs(seed=seed)
+    got = check_array("update_centres(X, labels, 3)", update_centres(X, truth, 3))
+    expected = ref.update_centres(X, truth, 3)
+    hint = None
+    if got.shape == expected.shape[::-1]:
+        hint = "one ROW per cluster and one column per feature."
+    check_shape("update_centres(X, labels, 3)", got, expected.shape, hint=hint)
+    hint = "centre k is X[labels == k].mean(axis=0)."
+    if np.allclose(got, np.array([X[truth == k].sum(axis=0) for k in range(3)])):
+        hint = "divide the sum by the number of samples in the cluster: the centre is the MEAN."
+    # 1e-10: a mean of 20 numbers, in any order of summation
+    check_close("update_centres(X, labels, 3)", got, expected, rtol=1e-10, atol=1e-12, hint=hint)
+
+
+def check_kmeans_cost(kmeans_cost, *, seed=2):
+    """``kmeans_cost(X, centres, labels)`` is the sum over samples of the squared distance to their centre."""
+    check_callable(kmeans_cost, "kmeans_cost")
+    X, truth = blobs(seed=seed)
+    centres = ref.update_centres(X, truth, 3) + 0.3
+    got = check_scalar("kmeans_cost(X, centres, labels)", kmeans_cost(X, centres, truth))
+    expected = ref.kmeans_cost(X, centres, truth)
+    dist = np.sqrt(((X - centres[truth]) ** 2).sum(axis=1))
+    hint = "C = sum over n of |x_n - mu_{label n}|^2 (squared Euclidean distance, summed over samples)."
+    if np.isclose(got, dist.sum()):
+        hint = "square the distances: the cost uses |x - mu|^2."
+    elif np.isclose(got, expected / X.shape[0]):
+        hint = "the cost is a SUM over samples, not a mean."
+    check_close("kmeans_cost(X, centres, labels)", got, expected, rtol=1e-10, hint=hint)
+
+
+def check_kmeans_plusplus(kmeans_plusplus, *, n_trials=8):
+    """``kmeans_plusplus(X, n_clusters, seed=...)`` returns rows of X chosen by D^2 sampling.
+
+    On four tight, far-apart groups k-means++ almost surely picks one centre
+    per group (a wrong group has probability about 4e-6 per pick), whereas
+    uniform sampling does so in only 9 % of the draws.
+    """
+    check_callable(kmeans_plusplus, "kmeans_plusplus")
+    X, truth = blobs(25, ((0.0, 0.0), (100.0, 0.0), (0.0, 100.0), (100.0, 100.0)), spread=0.1, seed=3)
+    firsts = []
+    for trial in range(n_trials):
+        got = check_array(f"kmeans_plusplus(X, 4, seed={trial})", kmeans_plusplus(X, 4, seed=trial))
+        check_shape(f"kmeans_plusplus(X, 4, seed={trial})", got, (4, 2),
+                    hint="return the chosen centres as an array of shape (n_clusters, n_features).")
+        is_row = (np.abs(X[None, :, :] - got[:, None, :]).max(axis=2) < 1e-12).any(axis=1)
+        check_true(is_row.all(), "every centre of k-means++ should be one of the samples (a row of X).")
+        groups = sorted({int(truth[np.argmin(((X - c) ** 2).sum(axis=1))]) for c in got})
+        check_true(groups == [0, 1, 2, 3],
+                   f"with seed={trial}, kmeans_plusplus put two centres in the same tight group (groups {groups}).",
+                   hint="draw each next centre with probability proportional to D^2, its squared distance to the "
+                        "nearest centre chosen so far: rng.choice(n, p=d2 / d2.sum()).")
+        firsts.append(tuple(got[0]))
+    check_true(len(set(firsts)) > 1,
+               "the first centre is the same for every seed; it should be a sample drawn at random.",
+               hint="use rng = np.random.default_rng(seed) and draw the first index with rng.integers(n).")
+
+
+def check_t_over_lambda_map(t_over_lambda_map, *, seed=4):
+    """``t_over_lambda_map(energy_loss, counts, zlp_window)`` is ln(total / ZLP) for every pixel, shape (ny, nx)."""
+    from ..datasets.spectral_image import log_ratio_thickness, make_spectral_image
+
+    check_callable(t_over_lambda_map, "t_over_lambda_map")
+    image = make_spectral_image((12, 10), geometry="nanoflower", seed=seed)
+    window = (-np.inf, 1.0)
+    got = check_array("t_over_lambda_map(energy_loss, counts, zlp_window)",
+                      t_over_lambda_map(image.energy_loss, image.counts, window))
+    expected = log_ratio_thickness(image.energy_loss, image.counts, zlp_window=window)
+    hint = None
+    if got.size == image.energy_loss.size:
+        hint = "sum over the ENERGY axis (axis=-1), one value per pixel."
+    check_shape("t_over_lambda_map(...)", got, expected.shape, hint=hint)
+    hint = ("I_zlp sums the channels with zlp_window[0] <= E <= zlp_window[1], I_total sums all channels; "
+            "t/lambda = log(I_total / I_zlp).")
+    if np.allclose(got, -expected, atol=1e-6):
+        hint = "the ratio is upside down: it is log(I_total / I_zlp), positive in the specimen."
+    elif np.allclose(got, np.exp(expected), rtol=1e-6):
+        hint = "take the logarithm of the ratio."
+    # 1e-6: float32 counts summed in a different order
+    check_close("t_over_lambda_map(...)", got, expected, rtol=1e-6, atol=1e-6, hint=hint)
