@@ -1,0 +1,40 @@
+"""The EELS replica method: ZLP subtraction with uncertainties, band gaps and spectral images.
+
+A zero-loss-peak (ZLP) model is trained on Monte Carlo replicas of the
+measured spectra, one small neural network per replica, without assuming a
+shape for the peak; the spread of the networks carries the uncertainty into
+everything derived from the ZLP-subtracted spectrum (Roest et al.,
+Ultramicroscopy 222 (2021) 113202, doi:10.1016/j.ultramic.2021.113202,
+arXiv:2009.05050; Brokkelkamp et al., J. Phys. Chem. A 126 (2022) 1255,
+doi:10.1021/acs.jpca.1c09566, arXiv:2110.09402).
+
+Modules, one topic each:
+
+- :mod:`~ml4em.eels.axis`        energy axis, ZLP centre and alignment, FWHM, t/lambda
+- :mod:`~ml4em.eels.regions`     the automatic choice of dE1 and dE2
+- :mod:`~ml4em.eels.replicas`    training data, Monte Carlo replicas, splits, chi2
+- :mod:`~ml4em.eels.model`       the ensemble of networks with a replica axis, Levenberg-Marquardt training
+- :mod:`~ml4em.eels.zlp`         :class:`ZLPEnsemble`, the ZLP model with uncertainties
+- :mod:`~ml4em.eels.predict`     medians, 68% bands, chi2 cut, coverage
+- :mod:`~ml4em.eels.subtract`    matching the ZLP to a spectrum and subtracting it
+- :mod:`~ml4em.eels.bandgap`     band-gap fits per replica
+- :mod:`~ml4em.eels.extrapolate` ZLPs that depend on exposure time or beam energy
+- :mod:`~ml4em.eels.image`       spectral images: clustering, ZLP per cluster, band-gap maps
+- :mod:`~ml4em.eels.cli`         the ``ml4em zlp`` command
+"""
+
+from .axis import (EnergyAxis, align_zlp, check_spectra, fwhm, integrated_intensity, t_over_lambda,
+                   zero_loss_intensity, zlp_centre)
+from .model import LMResult, MLPShape, forward, init_params, jacobian, train_lm
+from .predict import Band, band, coverage, select_replicas
+from .regions import choose_dE1, choose_dE2, choose_regions, first_local_minimum, noise_level, smooth_spectrum
+from .replicas import TrainingSet, chi2_per_point, make_replicas, make_training_set, split_replicas
+from .zlp import ZLPEnsemble
+
+__all__ = [
+    "Band", "EnergyAxis", "LMResult", "MLPShape", "TrainingSet", "ZLPEnsemble",
+    "align_zlp", "band", "check_spectra", "chi2_per_point", "choose_dE1", "choose_dE2", "choose_regions",
+    "coverage", "first_local_minimum", "forward", "fwhm", "init_params", "integrated_intensity", "jacobian",
+    "make_replicas", "make_training_set", "noise_level", "select_replicas", "smooth_spectrum", "split_replicas",
+    "t_over_lambda", "train_lm", "zero_loss_intensity", "zlp_centre",
+]

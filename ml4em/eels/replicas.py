@@ -1,0 +1,299 @@
+"""Training data of the ZLP model and its Monte Carlo replicas.
+
+The training data are the mean spectrum below ``dE1`` (one curve per group
+of spectra taken under the same conditions), each channel with an
+uncertainty sigma_i from the spread of the spectra of its group, plus
+pseudo-data above ``dE2`` that pin the ZLP to the noise level there. A
+replica is a new sample of the data drawn from that uncertainty,
+``I^(k)_i = I_i + r^(k)_i sigma_i`` with standard normal r (plus, when
+given, systematic shifts that move all channels together). Fitting one
+network per replica carries the uncertainty of the data into the ZLP
+model (Roest et al., Ultramicroscopy 222 (2021) 113202,
+doi:10.1016/j.ultramic.2021.113202, arXiv:2009.05050).
+
+Two meanings of sigma_i are offered. ``uncertainty="spread"`` (default, as
+in the papers) uses the standard deviation of the spectra: the band then
+describes the ZLP of any one spectrum of the set, spectrum-to-spectrum
+variations included. ``uncertainty="mean"`` uses the standard error of
+the mean (the spread over sqrt(n)): the band then describes how well the
+set determines its common mean ZLP, and it is what covers a known true ZLP
+68% of the time (tests/test_eels_coverage.py).
+
+Used in: tutorials/07_eels_replicas.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .axis import check_spectra
+from .regions import noise_level
+
+__all__ = ["TrainingSet", "make_training_set", "make_replicas", "split_replicas", "chi2_per_point",
+           "UNCERTAINTIES"]
+
+#: Allowed values of ``uncertainty``.
+UNCERTAINTIES = ("spread", "mean")
+
+
+@dataclass
+class TrainingSet:
+    """Training points of the ZLP model: measured channels below dE1, then pseudo-data above dE2.
+
+    Attributes
+    ----------
+    energy_loss : ndarray of shape (n_points,), eV
+    conditions : ndarray of shape (n_points, n_conditions)
+        Extra inputs per point (exposure time, beam energy, ...); zero columns when none.
+    intensity : ndarray of shape (n_points,), counts
+        Mean spectrum of the group (pseudo-data: the noise level at dE2).
+    sigma : ndarray of shape (n_points,), counts
+        Uncertainty of ``intensity`` (see ``uncertainty`` in :func:`make_training_set`).
+    log_sigma : ndarray of shape (n_points,)
+        Uncertainty of ``log(intensity)``: ``sigma / intensity``, and ``pseudo_sigma`` for pseudo-data.
+    pseudo : ndarray of bool, shape (n_points,)
+        True for pseudo-data.
+    group : ndarray of int, shape (n_points,)
+        Index of the group (conditions) of each point.
+    dE1, dE2 : float, eV
+    """
+
+    energy_loss: np.ndarray
+    conditions: np.ndarray
+    intensity: np.ndarray
+    sigma: np.ndarray
+    log_sigma: np.ndarray
+    pseudo: np.ndarray
+    group: np.ndarray
+    dE1: float
+    dE2: float
+
+    @property
+    def n_data(self):
+        """Number of measured (not pseudo) points; they come first."""
+        return int(np.sum(~self.pseudo))
+
+    @property
+    def log_intensity(self):
+        """``log(intensity)``, ndarray of shape (n_points,)."""
+        return np.log(self.intensity)
+
+
+def _as_groups(energy_loss, spectra, conditions):
+    """Spectra as a list of (n_spectra, n_channels) arrays and conditions as (n_groups, n_conditions)."""
+    groups = list(spectra) if isinstance(spectra, (list, tuple)) else [spectra]
+    checked = []
+    for g, block in enumerate(groups):
+        name = "spectra" if len(groups) == 1 else f"spectra[{g}]"
+        e, block = check_spectra(energy_loss, block, name=name)
+        if block.ndim != 2:
+            raise ValueError(f"{name} should have shape (n_spectra, n_channels); got {block.shape}.")
+        if block.shape[0] < 2:
+            raise ValueError(f"{name} holds {block.shape[0]} spectrum; at least 2 spectra taken under the same "
+                             "conditions are needed to estimate the uncertainty sigma from their spread.")
+        checked.append(block)
+    if conditions is None:
+        if len(checked) > 1:
+            raise ValueError(f"spectra has {len(checked)} groups but conditions is None; give one row of "
+                             "conditions (exposure time, beam energy, ...) per group.")
+        cond = np.zeros((1, 0))
+    else:
+        cond = np.asarray(conditions, dtype=float)
+        cond = cond.reshape(-1, 1) if cond.ndim == 1 else cond
+        if cond.ndim != 2 or cond.shape[0] != len(checked):
+            raise ValueError(f"conditions should have one row per group of spectra ({len(checked)}); got shape "
+                             f"{np.shape(conditions)}.")
+        if not np.all(np.isfinite(cond)):
+            raise ValueError("conditions has NaN or infinite values.")
+    return e, checked, cond
+
+
+def make_training_set(energy_loss, spectra, *, dE1, dE2, conditions=None, uncertainty="spread", n_pseudo=32,
+                      pseudo_sigma=1.0, pseudo_level=None, min_snr=3.0):
+    """Collect the training points of the ZLP model.
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+        ZLP maximum at 0 eV (see :func:`ml4em.eels.align_zlp`).
+    spectra : ndarray of shape (n_spectra, n_channels), or list of them
+        Spectra taken under the same conditions (at least 2, to estimate
+        sigma); a list holds one such array per group of conditions.
+    dE1, dE2 : float, eV
+        Train below dE1; pseudo-data from dE2 on.
+    conditions : array-like of shape (n_groups,) or (n_groups, n_conditions), optional
+        Extra model inputs, one row per group (e.g. exposure time in ms).
+    uncertainty : {"spread", "mean"}
+        sigma_i is the standard deviation of the spectra ("spread") or the
+        standard error of their mean ("mean").
+    n_pseudo : int, default 32
+        Pseudo-data points per group, evenly spaced from dE2 to
+        ``min(1.5 dE2, end of axis)``.
+    pseudo_sigma : float, default 1
+        Uncertainty of the pseudo-data in log intensity (1 = a factor e).
+    pseudo_level : float or sequence of float, counts, optional
+        Value of the pseudo-data per group; default the noise of one
+        spectrum at dE2 (:func:`ml4em.eels.noise_level`).
+    min_snr : float, default 3
+        Channels below dE1 whose mean is less than ``min_snr`` spreads are
+        left out (too noisy for a logarithm).
+
+    Returns
+    -------
+    TrainingSet
+
+    Examples
+    --------
+    >>> from ml4em.datasets import make_lowloss_spectrum
+    >>> s = make_lowloss_spectrum(n_spectra=4, seed=0)
+    >>> ts = make_training_set(s.energy_loss, s.counts, dE1=1.5, dE2=15.0)
+    >>> bool(ts.energy_loss[~ts.pseudo].max() < 1.5), int(ts.pseudo.sum())
+    (True, 32)
+    """
+    if uncertainty not in UNCERTAINTIES:
+        raise ValueError(f"uncertainty={uncertainty!r} is not known; choose 'spread' (sigma = spread of the "
+                         "spectra, the papers' choice) or 'mean' (standard error of their mean).")
+    if int(n_pseudo) != n_pseudo or n_pseudo < 1:
+        raise ValueError(f"n_pseudo={n_pseudo!r} should be a positive integer (pseudo-data points per group).")
+    if not pseudo_sigma > 0:
+        raise ValueError(f"pseudo_sigma={pseudo_sigma!r} should be > 0 (uncertainty in log intensity).")
+    e, groups, cond = _as_groups(energy_loss, spectra, conditions)
+    if not (e[0] < dE1 < dE2 < e[-1]):
+        raise ValueError(f"need {e[0]:.4g} < dE1 < dE2 < {e[-1]:.4g} eV (inside the axis); got dE1={dE1!r}, "
+                         f"dE2={dE2!r}.")
+    levels = np.broadcast_to(np.asarray(pseudo_level if pseudo_level is not None else np.nan, dtype=float),
+                             (len(groups),))
+    e_pseudo = np.linspace(dE2, min(1.5 * dE2, e[-1]), int(n_pseudo))
+    parts = []
+    for g, block in enumerate(groups):
+        mean = block.mean(axis=0)
+        spread = block.std(axis=0, ddof=1)
+        keep = (e < dE1) & (mean > 0) & (mean > min_snr * spread)
+        if keep.sum() < 3:
+            raise ValueError(f"group {g}: only {int(keep.sum())} channels below dE1={dE1} eV have a mean above "
+                             f"{min_snr} times their spread; check dE1 and the spectra.")
+        sigma = spread if uncertainty == "spread" else spread / np.sqrt(block.shape[0])
+        sigma = np.maximum(sigma, 1e-6 * mean)  # identical spectra would give sigma = 0
+        level = levels[g] if np.isfinite(levels[g]) else float(np.interp(dE2, e, noise_level(e, block)))
+        if not level > 0:
+            raise ValueError(f"pseudo_level={level!r} for group {g} should be > 0 counts.")
+        n_d = int(keep.sum())
+        parts.append(dict(
+            energy_loss=np.r_[e[keep], e_pseudo],
+            conditions=np.repeat(cond[g][None, :], n_d + e_pseudo.size, axis=0),
+            intensity=np.r_[mean[keep], np.full(e_pseudo.size, level)],
+            sigma=np.r_[sigma[keep], np.full(e_pseudo.size, level * pseudo_sigma)],
+            log_sigma=np.r_[sigma[keep] / mean[keep], np.full(e_pseudo.size, float(pseudo_sigma))],
+            pseudo=np.r_[np.zeros(n_d, bool), np.ones(e_pseudo.size, bool)],
+            group=np.full(n_d + e_pseudo.size, g)))
+    # measured points of all groups first, then all pseudo-data
+    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    order = np.argsort(merged["pseudo"], kind="stable")
+    return TrainingSet(**{k: v[order] for k, v in merged.items()}, dE1=float(dE1), dE2=float(dE2))
+
+
+def make_replicas(intensity, sigma, n_replicas, *, systematics=None, floor=0.05, seed=None):
+    """Monte Carlo replicas ``I^(k)_i = I_i + r^(k)_i sigma_i (+ sum_s r^(k)_s S_si)``.
+
+    Parameters
+    ----------
+    intensity : ndarray of shape (n_points,), counts
+        Central values.
+    sigma : ndarray of shape (n_points,), counts
+        Uncorrelated 1-sigma uncertainties.
+    n_replicas : int
+    systematics : ndarray of shape (n_sources, n_points), optional
+        1-sigma shifts of correlated systematic effects: each replica adds
+        every source scaled by one standard normal number, the same for all
+        points.
+    floor : float, default 0.05
+        Replica values are kept above ``floor * intensity`` so that their
+        logarithm exists (only matters where sigma is comparable to I).
+    seed : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    ndarray of shape (n_replicas, n_points), counts
+
+    Examples
+    --------
+    >>> reps = make_replicas(np.full(4, 100.0), np.full(4, 10.0), 20000, seed=0)
+    >>> reps.shape, bool(abs(reps.std() - 10) < 0.2)
+    ((20000, 4), True)
+    """
+    rng = np.random.default_rng(seed)
+    intensity = np.asarray(intensity, dtype=float)
+    sigma = np.asarray(sigma, dtype=float)
+    if intensity.ndim != 1 or sigma.shape != intensity.shape:
+        raise ValueError(f"intensity and sigma should be 1-D arrays of the same length; got shapes "
+                         f"{intensity.shape} and {sigma.shape}.")
+    if np.any(sigma < 0) or not np.all(np.isfinite(sigma)):
+        raise ValueError("sigma should hold finite standard deviations >= 0.")
+    if int(n_replicas) != n_replicas or n_replicas < 1:
+        raise ValueError(f"n_replicas={n_replicas!r} should be a positive integer.")
+    reps = intensity + rng.standard_normal((int(n_replicas), intensity.size)) * sigma
+    if systematics is not None:
+        shifts = np.atleast_2d(np.asarray(systematics, dtype=float))
+        if shifts.shape[1] != intensity.size:
+            raise ValueError(f"systematics should have shape (n_sources, {intensity.size}); got {shifts.shape}.")
+        reps += rng.standard_normal((int(n_replicas), shifts.shape[0])) @ shifts
+    return np.maximum(reps, floor * intensity)
+
+
+def split_replicas(n_replicas, n_points, validation_fraction=0.25, *, seed=None):
+    """A random training/validation split of ``n_points`` for every replica.
+
+    Parameters
+    ----------
+    n_replicas, n_points : int
+    validation_fraction : float, default 0.25
+        Share of the points held out for validation (at least one point each way).
+    seed : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    train : ndarray of int, shape (n_replicas, n_train)
+    val : ndarray of int, shape (n_replicas, n_val)
+        Point indices, each row sorted.
+
+    Examples
+    --------
+    >>> tr, va = split_replicas(3, 8, 0.25, seed=0)
+    >>> tr.shape, va.shape
+    ((3, 6), (3, 2))
+    >>> sorted(np.r_[tr[0], va[0]].tolist()) == list(range(8))
+    True
+    """
+    if not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction={validation_fraction!r} should be between 0 and 1.")
+    if int(n_points) != n_points or n_points < 2:
+        raise ValueError(f"n_points={n_points!r} should be an integer >= 2 to split.")
+    rng = np.random.default_rng(seed)
+    n_val = min(max(int(round(validation_fraction * n_points)), 1), int(n_points) - 1)
+    order = np.argsort(rng.random((int(n_replicas), int(n_points))), axis=1)
+    return np.sort(order[:, n_val:], axis=1), np.sort(order[:, :n_val], axis=1)
+
+
+def chi2_per_point(prediction, data, sigma):
+    """chi2 per point, ``mean(((prediction - data) / sigma)^2)`` over the last axis.
+
+    Parameters
+    ----------
+    prediction : ndarray of shape (..., n_points)
+    data, sigma : ndarray broadcastable to ``prediction``
+
+    Returns
+    -------
+    ndarray of shape (...)
+
+    Examples
+    --------
+    >>> chi2_per_point(np.array([1.0, 2.0]), np.array([0.0, 0.0]), 1.0)
+    2.5
+    """
+    prediction = np.asarray(prediction, dtype=float)
+    sigma = np.asarray(sigma, dtype=float)
+    if np.any(sigma <= 0):
+        raise ValueError("sigma should be > 0 everywhere (a standard deviation).")
+    value = np.mean(((prediction - np.asarray(data, dtype=float)) / sigma) ** 2, axis=-1)
+    return float(value) if np.ndim(value) == 0 else value
