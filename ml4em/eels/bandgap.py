@@ -12,12 +12,13 @@ The fit window
 --------------
 By default the window runs from ``dE0 = (FWHM + dE1) / 2``, where the
 subtracted spectrum starts to differ from zero, to
-``E_min + (E_min - dE0) / 2``, where ``E_min`` is the first local minimum
-of the measured spectrum above the peak (:func:`ml4em.eels.first_local_minimum`):
-the onset lies before the minimum (the inelastic signal is what makes the
-spectrum rise again), and the window takes in a little of the rise after
-it but not the features further up. For the WS2 spectra this is about
-1.1 to 3.5 eV.
+``E_min + 1 eV``, where ``E_min`` is the first local minimum of the
+measured spectrum above the peak (:func:`ml4em.eels.first_local_minimum`).
+The onset lies before the minimum (the inelastic signal is what makes the
+spectrum rise again); the power law describes the rise for about an eV
+above the gap, a property of the material rather than of the ZLP, and that
+much of the rise keeps small ZLP residues below the gap from deciding the
+fit. For the WS2 spectra this is about 1.1 to 3.7 eV.
 
 The fitter is vectorised: any number of curves (replicas, pixels) are
 fitted at once, first by a grid search over ``E_BG`` with a straight-line
@@ -56,8 +57,8 @@ def band_gap_model(energy_loss, amplitude, band_gap, exponent):
     return amplitude * above ** exponent
 
 
-def default_window(dE1, peak_fwhm, first_minimum):
-    """The default fit window ``(dE0, E_min + (E_min - dE0) / 2)``, eV, with ``dE0 = (FWHM + dE1) / 2``.
+def default_window(dE1, peak_fwhm, first_minimum, *, above=1.0):
+    """The default fit window ``(dE0, E_min + above)``, eV, with ``dE0 = (FWHM + dE1) / 2``.
 
     Parameters
     ----------
@@ -66,19 +67,23 @@ def default_window(dE1, peak_fwhm, first_minimum):
         FWHM of the zero-loss peak.
     first_minimum : float, eV
         First local minimum of the spectrum above the peak, ``E_min``.
+    above : float, eV, default 1
+        How far above ``E_min`` the window reaches.
 
     Examples
     --------
     >>> default_window(1.8, 0.4, 2.7)
-    (1.1, 3.5)
+    (1.1, 3.7)
     """
     if not 0 < peak_fwhm < dE1:
         raise ValueError(f"need 0 < peak_fwhm < dE1; got peak_fwhm={peak_fwhm!r}, dE1={dE1!r} eV.")
+    if not above > 0:
+        raise ValueError(f"above={above!r} should be a positive energy in eV.")
     de0 = (peak_fwhm + dE1) / 2.0
     if not first_minimum > de0:
         raise ValueError(f"first_minimum={first_minimum!r} eV should lie above dE0={de0:.4g} eV = (FWHM + dE1) / 2; "
                          "give the window explicitly.")
-    return round(de0, 10), round(first_minimum + (first_minimum - de0) / 2.0, 10)
+    return round(de0, 10), round(first_minimum + above, 10)
 
 
 @dataclass

@@ -176,7 +176,7 @@ def make_training_set(energy_loss, spectra, *, dE1, dE2, conditions=None, uncert
         sigma = np.maximum(sigma, 1e-6 * mean)  # identical spectra would give sigma = 0
         level = levels[g] if np.isfinite(levels[g]) else float(np.interp(dE2, e, noise_level(e, block)))
         if not level > 0:
-            raise ValueError(f"pseudo_level={level!r} for group {g} should be > 0 counts.")
+            raise ValueError(f"pseudo_level={float(level)!r} for group {g} should be > 0 counts.")
         n_d = int(keep.sum())
         parts.append(dict(
             energy_loss=np.r_[e[keep], e_pseudo],

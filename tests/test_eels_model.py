@@ -1,0 +1,157 @@
+"""ml4em.eels.model: the ensemble of networks with a replica axis and its Levenberg-Marquardt training."""
+
+import numpy as np
+import pytest
+
+from ml4em.eels.model import MLPShape, _Systems, forward, init_params, jacobian, train_lm
+
+
+def test_shape_counts_parameters():
+    assert MLPShape(1, (10, 15, 5)).n_params == 271  # (1+1)*10 + (10+1)*15 + (15+1)*5 + (5+1)*1
+    assert MLPShape(2, (10, 15, 5)).n_params == 281
+    assert MLPShape(1, (3,)).layers == [(1, 3), (3, 1)]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_inputs=0), "n_inputs=0 should be a positive integer"),
+    (dict(hidden=()), r"hidden=\(\) should be a non-empty sequence"),
+    (dict(hidden=(10, 0)), r"hidden=\(10, 0\) should be a non-empty sequence of positive integers"),
+])
+def test_shape_rejects_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MLPShape(**kwargs)
+
+
+def test_init_params_seeded_and_biases_spread():
+    shape = MLPShape(1, (10, 15, 5))
+    a, b = init_params(shape, 4, seed=3), init_params(shape, 4, seed=3)
+    np.testing.assert_array_equal(a, b)
+    first_biases = a[:, 10:20]
+    assert np.all(np.abs(first_biases) <= 1.0) and first_biases.std() > 0.3
+    assert not np.allclose(a[0], a[1])  # every replica starts elsewhere
+
+
+def test_jacobian_matches_finite_differences():
+    shape = MLPShape(2, (4, 3))
+    theta = init_params(shape, 2, seed=0)
+    x = np.random.default_rng(1).uniform(-1, 1, (5, 2))
+    y, jac = jacobian(theta, x, shape)
+    np.testing.assert_allclose(y, forward(theta, x, shape))
+    eps = 1e-6
+    num = np.empty_like(jac)
+    for p in range(shape.n_params):
+        step = np.zeros(shape.n_params)
+        step[p] = eps
+        num[:, :, p] = (forward(theta + step, x, shape) - forward(theta - step, x, shape)) / (2 * eps)
+    # central differences of a smooth function: error O(eps^2) plus round-off ~1e-10
+    np.testing.assert_allclose(jac, num, atol=1e-8)
+
+
+def test_forward_per_replica_inputs_equal_shared_inputs():
+    shape = MLPShape(1, (5,))
+    theta = init_params(shape, 3, seed=0)
+    x = np.linspace(-1, 1, 7)[:, None]
+    np.testing.assert_allclose(forward(theta, np.broadcast_to(x, (3, 7, 1)), shape), forward(theta, x, shape))
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.3])
+def test_dual_step_equals_primal_step(decay):
+    rng = np.random.default_rng(0)
+    n_rep, n_pts, n_par = 3, 6, 10  # fewer points than parameters: the dual form is used
+    jac = rng.standard_normal((n_rep, n_pts, n_par))
+    r = rng.standard_normal((n_rep, n_pts))
+    theta = rng.standard_normal((n_rep, n_par))
+    systems = _Systems(n_rep, n_pts, n_par, decay)
+    assert systems.dual
+    rows = np.arange(n_rep)
+    pred = r  # update() works on (pred - y) * w: pass y = 0, w = 1 through a fake jacobian
+    systems.jac[:] = jac
+    systems.r[:] = pred
+    systems.theta[:] = theta
+    systems.mat[:] = jac @ np.swapaxes(jac, 1, 2)
+    systems.scale[:] = np.einsum("rnp,rnp->r", jac, jac) / n_par
+    lam = np.array([1e-3, 1e-1, 10.0])
+    step = systems.step(rows, lam)
+    mu = decay + lam * systems.scale
+    for k in range(n_rep):
+        a = jac[k].T @ jac[k] + mu[k] * np.eye(n_par)
+        expected = -np.linalg.solve(a, jac[k].T @ r[k] + decay * theta[k])
+        # float32 products and solves: agreement to ~1e-4 relative
+        np.testing.assert_allclose(step[k], expected, rtol=2e-3, atol=2e-4 * np.abs(expected).max())
+
+
+def _teacher_problem(n_rep=6, n_pts=80, noise=0.0, seed=0):
+    """Data from a random network of the trained shape: the optimum is known (chi2 = 0 without noise)."""
+    shape = MLPShape(1, (6, 4))
+    teacher = init_params(shape, 1, seed=seed + 100)
+    x = np.linspace(-1, 1, n_pts)[:, None]
+    y = forward(teacher, x, shape)[0]
+    rng = np.random.default_rng(seed)
+    order = np.argsort(rng.random((n_rep, n_pts)), axis=1)
+    tr, va = np.sort(order[:, n_pts // 4:], 1), np.sort(order[:, :n_pts // 4], 1)
+    yr = y + noise * rng.standard_normal((n_rep, n_pts))
+    w = np.full((n_rep, n_pts), 1.0 / max(noise, 1e-3))
+    X = np.broadcast_to(x, (n_rep, n_pts, 1))
+    take = lambda a, i: np.take_along_axis(a, i, 1)
+    return shape, (X[np.arange(n_rep)[:, None], tr], take(yr, tr), take(w, tr),
+                   X[np.arange(n_rep)[:, None], va], take(yr, va), take(w, va))
+
+
+def test_lm_recovers_a_teacher_network():
+    shape, data = _teacher_problem()
+    res = train_lm(init_params(shape, 6, seed=1), shape, *data, max_iter=300, patience=50, seed=0)
+    # noise-free data from a network of the same shape: chi2 per point (sigma = 1e-3) falls below 1,
+    # i.e. the fit is good to 1e-3 where the targets are O(1)
+    assert np.median(res.train_chi2) < 1.0 and np.median(res.val_chi2) < 1.0
+    assert res.params.shape == (6, shape.n_params)
+
+
+def test_lm_with_noise_reaches_chi2_one_and_keeps_the_best_validation_point():
+    shape, data = _teacher_problem(n_pts=120, noise=0.05)
+    res = train_lm(init_params(shape, 6, seed=1), shape, *data, max_iter=300, patience=30, seed=0)
+    # with the true sigma the training chi2 per point of a converged fit is ~1 (0.7-1.3 for 90 points)
+    assert 0.6 < np.median(res.train_chi2) < 1.4
+    x_va, y_va, w_va = data[3:]
+    val = np.mean(((forward(res.params, x_va, shape) - y_va) * w_va) ** 2, axis=1)
+    np.testing.assert_allclose(val, res.val_chi2, rtol=1e-9)  # the kept weights are those of the reported chi2
+    assert np.all(res.best_iter <= res.n_iter) and np.all(res.n_iter <= 300)
+    assert len(res.history["val_chi2"]) == res.iterations or res.restarts.sum() > 0
+
+
+def test_lm_threads_give_identical_results():
+    shape, data = _teacher_problem(n_pts=60, noise=0.05)
+    theta0 = init_params(shape, 6, seed=2)
+    one = train_lm(theta0, shape, *data, max_iter=40, n_jobs=1, seed=0)
+    two = train_lm(theta0, shape, *data, max_iter=40, n_jobs=2, seed=0)
+    np.testing.assert_array_equal(one.params, two.params)
+
+
+def test_lm_restarts_a_replica_stuck_in_saturation():
+    shape, data = _teacher_problem(n_pts=80, noise=0.05)
+    theta0 = init_params(shape, 6, seed=1)
+    theta0[0] = 40.0  # every tanh unit saturated: no gradient, a hopeless start
+    res = train_lm(theta0, shape, *data, max_iter=200, patience=20, restarts=2, seed=0)
+    assert res.restarts[0] >= 1
+    assert res.train_chi2[0] < 3 * np.median(res.train_chi2)
+    no = train_lm(theta0, shape, *data, max_iter=200, patience=20, restarts=0, seed=0)
+    assert no.restarts.sum() == 0 and no.train_chi2[0] > 10 * np.median(no.train_chi2)
+
+
+def test_lm_max_iter_zero_keeps_the_start():
+    shape, data = _teacher_problem()
+    theta0 = init_params(shape, 6, seed=1)
+    res = train_lm(theta0, shape, *data, max_iter=0, restarts=0)
+    np.testing.assert_array_equal(res.params, theta0)
+    assert res.iterations == 0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(max_iter=-1), "max_iter=-1 should be an integer >= 0"),
+    (dict(patience=0), "patience=0 should be an integer >= 1"),
+    (dict(restarts=1.5), "restarts=1.5 should be an integer >= 0"),
+    (dict(restart_factor=1.0), "restart_factor=1.0 should be > 1"),
+])
+def test_lm_rejects_bad_settings(kwargs, match):
+    shape, data = _teacher_problem(n_rep=2)
+    with pytest.raises(ValueError, match=match):
+        train_lm(init_params(shape, 2, seed=0), shape, *data, **kwargs)
