@@ -19,7 +19,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,site]"
 	@touch $(STAMP)
 
 lab: $(STAMP)
@@ -38,3 +38,14 @@ benchmarks: $(STAMP)
 
 clean:
 	rm -rf release submitted autograded feedback gradebook.db .pytest_cache test-output
+
+.PHONY: site slides
+
+# The course website (lectures, student versions of the tutorials, glossary, assignment, slides) into _site/,
+# built offline; open _site/index.html. The hub address of the launch links is set in site/site.cfg.
+site: $(STAMP)
+	$(BIN)/python -m ml4em.site build --out _site
+
+# One reveal.js slide show per lecture (1280 x 720, works offline) into lectures/_build/slides/.
+slides: $(STAMP)
+	$(BIN)/python -m ml4em.site slides --out lectures/_build/slides

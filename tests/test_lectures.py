@@ -1,0 +1,421 @@
+"""The lectures: every figure function against a known answer, the figure rules, and the notebooks themselves
+(structure, links to the tutorials, references, and execution in quick mode)."""
+
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from ml4em.figures import LectureFigure, diagrams, figure_problems, fitting, microscopy, networks, new_figure
+from ml4em.figures import patterns, spectroscopy
+from ml4em.plotting import PALETTE
+
+from conftest import ROOT
+
+LECTURES = ROOT / "lectures"
+NOTEBOOKS = ["part1_ml_crash_course", "part2_ml_for_em"]
+TUTORIALS = ["01_regression", "02_neural_networks", "03_clustering", "04_cnn", "05_gan", "06_genetic_algorithms",
+             "07_eels_replicas", "08_band_gap", "09_spectral_image"]
+
+
+def _check(lf):
+    """Every lecture figure: alt text, fits a 1280 x 720 slide under a title, renders as <img alt=...>."""
+    assert isinstance(lf, LectureFigure)
+    assert len(lf.alt) >= 40 and lf.caption
+    w, h = lf.size_px
+    assert w <= 1280 and h <= 620, f"{w}x{h} px does not fit a 1280 x 720 slide under a title"
+    assert f'alt="' in lf.html() and lf.png[:8] == b"\x89PNG\r\n\x1a\n"
+    png, meta = lf._repr_png_()
+    assert meta["alt"] == lf.alt and png == lf.png
+    return lf
+
+
+# -- the figure rules ------------------------------------------------------------------------------------------------
+
+def test_figure_rules_accept_a_labelled_figure():
+    fig, ax = new_figure()
+    ax.plot([0, 1], [0, 1], color=PALETTE[0])
+    ax.set_xlabel("energy loss (eV)")
+    ax.set_ylabel("intensity (counts)")
+    assert figure_problems(fig) == []
+
+
+def test_figure_rules_reject_missing_units():
+    fig, ax = new_figure()
+    ax.plot([0, 1], [0, 1], color=PALETTE[0])
+    ax.set_xlabel("energy loss")
+    ax.set_ylabel("intensity (counts)")
+    with pytest.raises(ValueError, match="x label 'energy loss' has no unit"):
+        LectureFigure(fig, "a line rising from the lower left to the upper right corner")
+
+
+def test_figure_rules_reject_colours_outside_the_palette():
+    fig, ax = new_figure()
+    ax.plot([0, 1], [0, 1], color="red")
+    ax.set_xlabel("x (nm)")
+    ax.set_ylabel("y (nm)")
+    with pytest.raises(ValueError, match="not from ml4em.plotting.PALETTE"):
+        LectureFigure(fig, "a red line rising from the lower left to the upper right corner")
+
+
+def test_figure_rules_reject_rainbow_colour_maps():
+    fig, ax = new_figure()
+    ax.imshow(np.arange(16.0).reshape(4, 4), cmap="jet")
+    ax.set_xlabel("x (nm)")
+    ax.set_ylabel("y (nm)")
+    with pytest.raises(ValueError, match="colour map 'jet' is not perceptually uniform"):
+        LectureFigure(fig, "a small image with a rainbow colour map from blue to red")
+
+
+def test_figure_rules_check_colour_bar_labels():
+    fig, ax = new_figure()
+    im = ax.imshow(np.arange(16.0).reshape(4, 4), cmap="viridis")
+    fig.colorbar(im, ax=ax).set_label("density")
+    ax.set_xlabel("x (nm)")
+    ax.set_ylabel("y (nm)")
+    assert any("colour bar label 'density'" in p for p in figure_problems(fig))
+
+
+def test_alt_text_is_required():
+    fig, ax = new_figure()
+    ax.set_axis_off()
+    with pytest.raises(ValueError, match="alt=.* should describe the figure"):
+        LectureFigure(fig, "a plot")
+
+
+# -- Part I figures --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [diagrams.learning_paradigms, diagrams.gan_diagram, diagrams.cv_folds,
+                                  networks.activations, networks.cost_functions, diagrams.network_diagram])
+def test_schematic_figures(make):
+    _check(make())
+
+
+def test_network_diagram_rejects_bad_layers():
+    with pytest.raises(ValueError, match="layers=.* should be 2 to 6 integers"):
+        diagrams.network_diagram((1, 20))
+
+
+def test_cv_folds_rejects_bad_folds():
+    with pytest.raises(ValueError, match="n_folds=1 should be an integer from 2 to 10"):
+        diagrams.cv_folds(1)
+    with pytest.raises(ValueError, match="n_samples=3 should be an integer >= n_folds=5"):
+        diagrams.cv_folds(5, 3)
+
+
+def test_best_fit_is_least_squares():
+    lf = _check(fitting.best_fit(seed=3))
+    from ml4em.datasets import make_regression_data
+
+    x, y = make_regression_data(12, function="linear", noise=0.3, seed=3)
+    # same data and the same linear least-squares problem: agreement to rounding
+    np.testing.assert_allclose(lf.data["theta"], np.polyfit(x, y, 1)[::-1], rtol=1e-10)
+
+
+def test_overfitting_training_error_falls_validation_has_a_minimum():
+    lf = _check(fitting.overfitting(n_repeats=6, n_validation=200))
+    train, val = lf.data["train"], lf.data["validation"]
+    # the training error of nested least-squares models cannot rise with the degree (medians: small slack)
+    assert np.all(np.diff(train) <= 1e-9 + 1e-6 * train[:-1])
+    assert 0 < lf.data["best_degree"] < 9 and val[-1] > 10 * val.min()
+
+
+def test_overfitting_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="n_train=1 should be an integer >= 2"):
+        fitting.overfitting(n_train=1)
+    with pytest.raises(ValueError, match="degrees=.* should hold at least two"):
+        fitting.overfitting(degrees=[3])
+
+
+def test_learning_curve_reaches_the_noise_floor():
+    lf = _check(fitting.learning_curve(n_repeats=5, sizes=(12, 40, 320)))
+    val = lf.data["validation"]
+    # the flexible model approaches sigma^2 from above with many examples (within 50%), the stiff one does not
+    assert lf.data["noise_floor"] <= val[1, -1] < 1.5 * lf.data["noise_floor"]
+    assert val[0, -1] > 3 * lf.data["noise_floor"]
+    with pytest.raises(ValueError, match="larger than the largest degree"):
+        fitting.learning_curve(sizes=(5, 40))
+    with pytest.raises(ValueError, match="noise=0 should be > 0"):
+        fitting.learning_curve(noise=0)
+
+
+def test_regularisation_has_an_interior_optimum():
+    lf = _check(fitting.regularisation())
+    val = lf.data["validation"]
+    assert val.min() < 0.8 * val[0] and val.min() < 0.2 * val[-1]
+    with pytest.raises(ValueError, match="alphas should be a 1-D sequence"):
+        fitting.regularisation(alphas=[0.0, 1.0])
+
+
+def test_gradient_descent_converges_below_the_limit_only():
+    lf = _check(fitting.gradient_descent_paths(n_steps=200))
+    final, best = lf.data["final_cost"], lf.data["best_cost"]
+    # below 2/lambda_max the cost approaches its minimum; 3% above it, it grows without bound
+    assert final[1] == pytest.approx(best, rel=1e-6)
+    assert final[2] > 10 * best
+    with pytest.raises(ValueError, match="fractions=.* should be positive"):
+        fitting.gradient_descent_paths(fractions=(0.5, -1.0))
+
+
+def test_relu_interpolant_is_exact_at_the_knots():
+    net = networks.relu_interpolant(np.sin, 8, (0.0, 2.0))
+    knots = np.linspace(0.0, 2.0, 9)
+    np.testing.assert_allclose(net(knots), np.sin(knots), atol=1e-12)  # interpolation: exact up to rounding
+    with pytest.raises(ValueError, match="n_hidden=0 should be an integer >= 1"):
+        networks.relu_interpolant(np.sin, 0)
+
+
+def test_universal_approximation_error_falls_as_one_over_n_squared():
+    lf = _check(networks.universal_approximation())
+    n, err = lf.data["widths"], lf.data["max_error"]
+    slope = np.polyfit(np.log(n[-4:]), np.log(err[-4:]), 1)[0]
+    assert -2.3 < slope < -1.7  # piecewise-linear interpolation of a smooth function: error ~ h^2
+
+
+def test_depth_doubles_the_linear_pieces():
+    lf = _check(networks.depth_sawtooth(max_depth=5))
+    assert lf.data["pieces"].tolist() == [2, 4, 8, 16, 32]
+    with pytest.raises(ValueError, match="depth=0 should be an integer >= 1"):
+        networks.tent_network(0)
+    with pytest.raises(ValueError, match="max_depth=9 should be an integer from 1 to 8"):
+        networks.depth_sawtooth(max_depth=9)
+
+
+def test_training_by_backprop_lowers_the_loss():
+    lf = _check(networks.training_by_backprop(n_epochs=60, n_samples=32, hidden=(8,)))
+    assert lf.data["loss"][-1] < 0.5 * lf.data["loss"][0]
+    with pytest.raises(ValueError, match="n_epochs=0 should be an integer >= 1"):
+        networks.training_by_backprop(n_epochs=0)
+    with pytest.raises(ValueError, match="n_samples=4 should be an integer >= 8"):
+        networks.training_by_backprop(n_samples=4)
+
+
+def test_kmeans_figures():
+    _check(patterns.kmeans_steps(n_samples=60))
+    lf = _check(patterns.kmeans_failures())
+    # K-means with the right K still puts a large share of each of these data sets in the wrong group
+    assert np.all(lf.data["agreement"] < 0.9)
+    with pytest.raises(ValueError, match="steps=.* should be 1 to 4"):
+        patterns.kmeans_steps(steps=())
+
+
+def test_convolution_is_translation_equivariant():
+    lf = _check(patterns.convolution())
+    assert lf.data["equivariance_error"] < 1e-12
+    assert lf.data["pooled_shape"] == (32, 32)
+
+
+def test_bandit_exploration_finds_the_best_arm():
+    _, greedy = patterns.run_bandit(10, epsilon=0.0, n_steps=400, n_runs=200, seed=1)
+    _, explore = patterns.run_bandit(10, epsilon=0.1, n_steps=400, n_runs=200, seed=1)
+    assert explore[-100:].mean() > greedy[-100:].mean() + 0.1
+    _check(patterns.bandit(n_steps=100, n_runs=20))
+    with pytest.raises(ValueError, match="epsilon=1.5 should be a probability"):
+        patterns.run_bandit(epsilon=1.5)
+    with pytest.raises(ValueError, match="n_arms=1 should be an integer >= 2"):
+        patterns.run_bandit(1)
+
+
+def test_genetic_algorithm_fits_the_rod():
+    lf = _check(microscopy.genetic_algorithm(generations=30, population=30))
+    best = lf.data["best_per_generation"]
+    assert np.all(np.diff(best) >= 0) and best[-1] > 10 * best[0]  # fitness = -misfit: rises by 10x at least
+    # the rod's outline has semi-axes in the ratio (1 + e)/(1 - e) with e = 0.45 +- 20%: between 2 and 4
+    assert 2.0 < lf.data["aspect_ratio"] < 4.0
+    with pytest.raises(ValueError, match="generations=1 should be an integer >= 2"):
+        microscopy.genetic_algorithm(generations=1)
+
+
+def test_ellipse_fitness_is_zero_on_the_ellipse():
+    t = np.linspace(0, 2 * np.pi, 50)
+    points = np.column_stack([1.0 + 3.0 * np.cos(t), -2.0 + 1.5 * np.sin(t)])
+    fit = microscopy.ellipse_fitness(np.array([[1.0, -2.0, 3.0, 1.5, 0.0], [0.0, 0.0, 3.0, 1.5, 0.0]]), points)
+    assert fit[0] == pytest.approx(0.0, abs=1e-12) and fit[1] < -0.01  # exact ellipse: zero misfit up to rounding
+
+
+# -- Part II figures -------------------------------------------------------------------------------------------------
+
+def test_lowloss_anatomy():
+    lf = _check(spectroscopy.lowloss_anatomy())
+    assert lf.data["ratio_at_2eV"] > 1  # the ZLP's tail still dominates at 2 eV
+
+
+def test_make_replicas_reproduce_mean_and_spread():
+    spectra = np.array([[10.0, 100.0, 5.0], [14.0, 90.0, 5.0], [12.0, 110.0, 5.0]])
+    reps = spectroscopy.make_replicas(spectra, 40000, seed=0)
+    # 40000 Gaussian draws: mean and std within a few standard errors (about 1%)
+    np.testing.assert_allclose(reps.mean(axis=0), spectra.mean(axis=0), atol=0.15)
+    np.testing.assert_allclose(reps.std(axis=0), spectra.std(axis=0, ddof=1), rtol=0.02, atol=1e-9)
+    with pytest.raises(ValueError, match="n_spectra >= 2"):
+        spectroscopy.make_replicas(spectra[:1], 10)
+    with pytest.raises(ValueError, match="n_replicas=0 should be an integer >= 1"):
+        spectroscopy.make_replicas(spectra, 0)
+
+
+def test_fit_band_gap_known_answer():
+    e = np.linspace(0.0, 3.0, 301)
+    intensity = 20.0 * e + 50.0 * np.clip(e - 1.7, 0.0, None) ** 0.5
+    gap, b = spectroscopy.fit_band_gap(e, intensity)
+    assert gap == pytest.approx(1.7, abs=5e-3) and b == pytest.approx(0.5, abs=0.02)  # noise-free: fit is exact
+    with pytest.raises(ValueError, match="should hold at least 5"):
+        spectroscopy.fit_band_gap(e, intensity, window=(1.0, 1.02))
+    with pytest.raises(ValueError, match="same length"):
+        spectroscopy.fit_band_gap(e, intensity[:-1])
+
+
+def test_replica_method_and_band_gap_recover_the_truth():
+    rm = _check(spectroscopy.replica_method(n_replicas=20))
+    e, sub, truth = rm.data["energy_loss"], rm.data["subtracted"], rm.data["truth"]
+    band = (e > 1.8) & (e < 3.0)
+    # the median subtracted spectrum follows the true inelastic signal to 10% above the gap
+    np.testing.assert_allclose(np.median(sub, axis=0)[band], truth[band], rtol=0.10)
+    bg = _check(spectroscopy.band_gap(replicas=rm.data))
+    assert bg.data["median"] == pytest.approx(1.6, abs=0.1)  # the synthetic specimen's gap
+    assert bg.data["low"] <= bg.data["median"] <= bg.data["high"]
+    with pytest.raises(ValueError, match="n_replicas=5 should be an integer >= 10"):
+        spectroscopy.replica_method(n_replicas=5)
+
+
+def test_replica_zlp_fits_validate():
+    e = np.linspace(-2, 6, 100)
+    with pytest.raises(ValueError, match="replicas should have shape"):
+        spectroscopy.replica_zlp_fits(e, np.ones((3, 50)))
+    with pytest.raises(ValueError, match="should hold at least 10"):
+        spectroscopy.replica_zlp_fits(e, np.ones((3, 100)), window=(0.0, 0.1))
+
+
+def test_extrapolation_band_widens_away_from_the_data():
+    lf = _check(spectroscopy.extrapolation(n_replicas=30))
+    eb, width, train = lf.data["beam_energy"], lf.data["width_68"], lf.data["train"]
+    inside = (eb >= train[0]) & (eb <= train[-1])
+    assert width[-1] > 5 * width[inside].mean()
+    with pytest.raises(ValueError, match="at least 4 positive beam energies"):
+        spectroscopy.extrapolation(train=(60.0, 80.0))
+
+
+def test_spectral_image_clusters_give_the_cluster_band_gaps():
+    lf = _check(spectroscopy.spectral_image_maps(shape=(24, 24), n_clusters=4))
+    fitted, true = lf.data["fitted_gap"][1:], lf.data["true_gap"][1:]
+    np.testing.assert_allclose(fitted, true, atol=0.1)  # cluster sums have little noise; 0.1 eV covers the fit
+    with pytest.raises(ValueError, match="n_clusters=1 should be an integer >= 2"):
+        spectroscopy.spectral_image_maps(n_clusters=1)
+
+
+def test_defect_detection_trade_off():
+    lf = _check(microscopy.defect_detection(n_test=6))
+    prec, rec = lf.data["precision"], lf.data["recall"]
+    assert lf.data["f1"].max() > 0.7
+    assert prec[-1] > prec[0] and rec[-1] < rec[0]  # a higher threshold: fewer false alarms, more misses
+    with pytest.raises(ValueError, match="sites of shape"):
+        microscopy.site_defect_scores(np.zeros((8, 8)), np.zeros((2, 2)))
+
+
+def test_partial_stem():
+    lf = _check(microscopy.partial_stem())
+    assert lf.data["psnr"] > 10
+    with pytest.raises(ValueError, match="coverage=1.5 should be a fraction"):
+        microscopy.partial_stem(coverage=1.5)
+
+
+def test_phase_retrieval_recovers_the_object():
+    lf = _check(microscopy.phase_retrieval(n_iter=150))
+    errors = lf.data["errors"]
+    assert errors[-1] < 0.1 * errors[0] and lf.data["object_error"] < 0.3
+    with pytest.raises(ValueError, match="should be 2-D of the same shape"):
+        microscopy.error_reduction(np.ones((4, 4)), np.ones((4, 5), bool))
+
+
+def test_particle_morphology():
+    lf = _check(microscopy.particle_morphology(n_particles=120))
+    assert 2 <= lf.data["n_best"] <= 4 and lf.data["accuracy"] > 0.6
+    with pytest.raises(ValueError, match="kind='cube' should be one of"):
+        microscopy.particle_outline("cube")
+
+
+# -- the lecture notebooks -------------------------------------------------------------------------------------------
+
+def _nb(name):
+    return nbformat.read(LECTURES / f"{name}.ipynb", as_version=4)
+
+
+def test_lecture_files_exist():
+    for name in NOTEBOOKS:
+        assert (LECTURES / f"{name}.ipynb").is_file()
+    assert "rubric" in (LECTURES / "assignment.md").read_text().lower()
+    assert "```{glossary}" in (LECTURES / "glossary.md").read_text()
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_lecture_structure(name):
+    nb = _nb(name)
+    assert "learning goals" in nb.cells[0].source.lower()
+    assert all("slideshow" in c.metadata for c in nb.cells), "every cell needs a slide type"
+    assert any(c.source.startswith("## Summary") for c in nb.cells)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "by_mode(" in text, "size the figures with ml4em.by_mode (quick mode)"
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "ml4em.figures" not in cell.source:
+            assert "hide-input" in cell.metadata.get("tags", []), "figure cells hide their input in the slides"
+            assert re.search(r"\b(diagrams|fitting|networks|patterns|microscopy|spectroscopy)\.\w+\(", cell.source)
+
+
+def _sections(nb):
+    """Markdown and code of each '## ' section."""
+    sections, current = {}, None
+    for cell in nb.cells:
+        m = re.match(r"## (.+)", cell.source) if cell.cell_type == "markdown" else None
+        if m:
+            current = m.group(1).strip()
+            sections[current] = []
+        if current:
+            sections[current].append(cell.source)
+    return {k: "\n".join(v) for k, v in sections.items()}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_sections_link_to_their_tutorials(name):
+    sections = _sections(_nb(name))
+    without = {"Why scientists need machine learning", "Formal and intuitive problems",
+               "Three ways to learn", "Reinforcement learning", "Summary", "Recovering the phase from intensities",
+               "Pitfalls and limits"}
+    for title, text in sections.items():
+        links = re.findall(r"\]\((\.\./tutorials/[^)]+)\)", text)
+        for link in links:
+            m = re.fullmatch(r"\.\./tutorials/(\w+)/(\w+)\.ipynb", link)
+            assert m and m.group(1) == m.group(2) and m.group(1) in TUTORIALS, link
+        if title not in without:
+            assert links, f"section {title!r} of {name} links to no tutorial"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_claims_from_papers_carry_references(name):
+    for cell in _nb(name).cells:
+        if cell.cell_type != "markdown":
+            continue
+        if re.search(r"et al\.", cell.source) and "References" not in cell.source:
+            assert re.search(r"doi:10\.\d{4,}/\S+|arXiv:\d{4}\.\d{4,5}", cell.source), \
+                f"a paper is cited without DOI or arXiv number: {cell.source[:120]!r}"
+    text = "\n".join(c.source for c in _nb(name).cells)
+    for doi in re.findall(r"doi:(\S+?)[,;)]?(?:\s|$)", text):
+        assert re.fullmatch(r"10\.\d{4,}/\S+", doi.rstrip(".")), doi
+
+
+def test_part2_states_the_ws2_band_gap():
+    text = "\n".join(c.source for c in _nb("part2_ml_for_em").cells)
+    assert r"E_{\rm BG} = 1.6^{+0.3}_{-0.2}" in text and "10.1016/j.ultramic.2021.113202" in text
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_lecture_executes_in_quick_mode(name):
+    from ml4em.site import execute_lecture
+
+    nb = execute_lecture(LECTURES / f"{name}.ipynb", quick=True)
+    figures = [c for c in nb.cells if c.cell_type == "code" and "hide-input" in c.metadata.get("tags", [])]
+    for cell in figures:
+        html = [o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
+        assert len(html) == 1, f"figure cell {cell.source[:60]!r} shows {len(html)} figures"
+        alt = re.search(r'alt="([^"]*)"', html[0])
+        assert alt and len(alt.group(1)) >= 40
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
