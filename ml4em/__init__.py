@@ -9,9 +9,17 @@ Submodules (each one topic; heavy dependencies are imported lazily):
 - :mod:`ml4em.training`   progress bar and loss curve for long training
 - :mod:`ml4em.checks`     the named checks that the tutorials' test cells call
 - :mod:`ml4em.grading`    ``ml4em grade-check`` for instructors
+- :mod:`ml4em.selfcheck`  ``ml4em.check()``: students check their answers
 """
 
 from ._config import by_mode, is_quick
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "by_mode", "is_quick"]
+__all__ = ["__version__", "by_mode", "check", "is_quick"]
+
+
+def check(notebook=None, **kwargs):
+    """Check the answers of a saved tutorial notebook (see :func:`ml4em.selfcheck.check`)."""
+    from .selfcheck import check as _check
+
+    return _check(notebook, **kwargs)

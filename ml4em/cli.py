@@ -3,6 +3,7 @@
 ``ml4em data download``   fetch every registered data file into the cache (offline JupyterHub)
 ``ml4em data path``       print the cache folder
 ``ml4em grade-check``     prove that tutorials grade correctly (instructors, CI)
+``ml4em student-version`` write the student versions of the tutorials (Binder, self-study)
 ``ml4em zlp``             the EELS replica method on a user's spectra (when ml4em.eels is installed)
 """
 
@@ -41,6 +42,12 @@ def _grade_check(args):
     return main(args)
 
 
+def _student_version(args):
+    from .student import main
+
+    return main(args)
+
+
 def build_parser():
     """Return the argparse parser of the ``ml4em`` command."""
     from . import __version__
@@ -69,6 +76,15 @@ def build_parser():
     gc.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
     gc.add_argument("--keep", default=None, metavar="DIR", help="keep the temporary course folder in DIR")
     gc.set_defaults(func=_grade_check)
+
+    sv = sub.add_parser("student-version", help="write the student versions of the tutorials into a folder",
+                        description="Generate the student versions (solutions and hidden tests removed) with nbgrader. "
+                        "An existing folder is kept unless --overwrite is given.")
+    sv.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="e.g. 01_regression (default: all)")
+    sv.add_argument("--out", default="student", help="destination folder (default: student)")
+    sv.add_argument("--course-root", default=".", help="folder with tutorials/ (default: .)")
+    sv.add_argument("--overwrite", action="store_true", help="replace existing assignment folders")
+    sv.set_defaults(func=_student_version)
 
     for name in _PLUGINS:
         try:
