@@ -8,8 +8,9 @@ in a specimen of thickness ``t/lambda``: the zero-loss peak keeps a fraction
 double scattering as ``(t/lambda)^2 / 2`` and so on. The specimen is a
 terraced flake or a nanoflower surrounded by vacuum.
 
-Used in: tutorials/03_clustering (clustering pixels by thickness) and the
-EELS tutorials (band gap and zero-loss-peak subtraction on an image).
+Used in: tutorials/03_clustering (clustering pixels by thickness) and
+tutorials/09_spectral_image (band gap and zero-loss-peak subtraction on an
+image).
 """
 
 from dataclasses import dataclass
