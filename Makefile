@@ -28,6 +28,7 @@ lab: $(STAMP)
 		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/tutorials
 
 test: $(STAMP)
+	@bash tools/setup-browser.sh
 	ML4EM_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 grade-check: $(STAMP)
