@@ -165,17 +165,17 @@ def update_centres(X, labels, n_clusters, *, previous=None):
 def _inertia(X, centres, labels):
     """Sum of squared distances to the assigned centres, in chunks.
 
-    Differences and squares in the precision of X (each exact to a relative
-    1e-7 in float32), summed in float64 with numpy's pairwise summation: the
-    float32 total is then good to about 1e-10 relative, where a float32 sum
-    would drift by 1e-6 over 1e5 samples.
+    The squared distance of each sample is computed in the precision of X
+    (for float32, good to about 1e-6 relative, with errors of either sign),
+    and the samples are summed in float64: the total is then good to about
+    1e-8 relative, where a float32 running sum drifts by 1e-6 or more over
+    1e5 samples.
     """
     c = np.asarray(centres).astype(X.dtype)
     total = 0.0
     for s, e in _chunks(X.shape[0], max(1, _CHUNK_BYTES // (X.itemsize * X.shape[1]))):
         diff = X[s:e] - c[labels[s:e]]
-        diff *= diff
-        total += float(diff.sum(dtype=np.float64))
+        total += float(np.einsum("ij,ij->i", diff, diff).sum(dtype=np.float64))
     return total
 
 
