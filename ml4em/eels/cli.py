@@ -1,0 +1,287 @@
+"""``ml4em zlp``: the replica method on a researcher's own spectra.
+
+::
+
+    ml4em zlp SAMPLE_FILE... --vacuum VACUUM_FILE... [--n-replicas N] [--dE1 X] [--dE2 Y] [--out DIR]
+
+Reads the spectra (``.dm3``/``.dm4``/``.msa``/``.hspy`` through RosettaSciIO,
+or text; see :func:`ml4em.datasets.read_spectrum`), aligns their zero-loss
+peaks to 0 eV, trains the ZLP ensemble on the sample spectra, subtracts it
+from their mean and fits the band gap per replica. Writes to ``--out``:
+
+- ``zlp_band.csv``: energy, mean sample spectrum, ZLP model median and 68% band, matched ZLP median and band
+- ``subtracted.csv``: energy, subtracted spectrum median and 68% band
+- ``band_gap.csv``: E_BG and b, median and 68% interval, with the fit window
+- ``results.npz``: all of it per replica (ZLPs, subtracted spectra, fits), the aligned spectra, dE1, dE2
+- ``zlp.png``: data with ZLP band, subtracted band, band-gap fit
+- ``summary.json``: settings, files, results, timings
+
+The folder appears only when complete: everything is written into a hidden
+temporary folder beside it, which is renamed at the end (an interrupted run
+leaves no ``--out`` folder). An existing ``--out`` is never replaced unless
+``--overwrite`` is given.
+
+Used in: the README's EELS section and tutorials/08_band_gap.
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["add_parser", "main", "read_spectra", "run_zlp"]
+
+
+class CLIError(ValueError):
+    """A user error of ``ml4em zlp``; the message names the file or option and the fix."""
+
+
+def add_parser(subparsers):
+    """Add the ``zlp`` subcommand to an argparse ``subparsers`` object (called by ``ml4em.cli``)."""
+    p = subparsers.add_parser(
+        "zlp", help="ZLP subtraction with uncertainties and band gap (the EELS replica method)",
+        description="Train an ensemble of ZLP models on Monte Carlo replicas of the sample spectra, subtract the "
+        "ZLP from their mean and fit the band gap, all with 68%% confidence-level bands (Roest et al., "
+        "Ultramicroscopy 222 (2021) 113202).")
+    p.add_argument("samples", nargs="+", metavar="SAMPLE_FILE",
+                   help="spectra taken in the specimen (at least 2 in all, to estimate their spread)")
+    p.add_argument("--vacuum", nargs="+", metavar="VACUUM_FILE", default=None,
+                   help="spectra taken in vacuum (used to choose dE2); recommended")
+    p.add_argument("--n-replicas", type=int, default=100, help="Monte Carlo replicas (default 100)")
+    p.add_argument("--dE1", type=float, default=None, help="end of the ZLP training region, eV (default: automatic)")
+    p.add_argument("--dE2", type=float, default=None, help="start of the ZLP-free region, eV (default: automatic)")
+    p.add_argument("--window", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                   help="band-gap fit window, eV (default: from (FWHM + dE1)/2 to 1 eV above the first minimum)")
+    p.add_argument("--max-chi2", type=float, default=None,
+                   help="keep only replicas with chi2 per point at most this (default: keep all)")
+    p.add_argument("--uncertainty", choices=["spread", "mean"], default="spread",
+                   help="sigma of each channel: spread of the spectra (default) or standard error of their mean")
+    p.add_argument("--offset", type=float, default=None, help="first-channel energy (eV) for text files without axis")
+    p.add_argument("--scale", type=float, default=None, help="dispersion (eV/channel) for text files without axis")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", default="zlp-results", help="output folder (default: zlp-results)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=main)
+    return p
+
+
+def read_spectra(paths, *, offset=None, scale=None, role="sample"):
+    """Read spectra from files onto one energy axis.
+
+    Parameters
+    ----------
+    paths : list of str
+        Each file holds one spectrum or a stack (any number of leading axes).
+    offset, scale : float, optional
+        Energy axis of text files without one (eV, eV/channel).
+    role : str
+        ``"sample"`` or ``"vacuum"``, for messages.
+
+    Returns
+    -------
+    energy_loss : ndarray of shape (n_channels,), eV
+    spectra : ndarray of shape (n_spectra, n_channels), counts
+
+    Raises
+    ------
+    CLIError
+        When a file cannot be read or the energy axes differ.
+    """
+    from ..datasets import read_spectrum
+
+    axis, first, rows = None, None, []
+    for path in paths:
+        try:
+            s = read_spectrum(path, offset=offset, scale=scale)
+        except (OSError, ValueError) as err:
+            raise CLIError(f"{role} file {path}: {err}") from err
+        e = np.asarray(s.energy_loss, dtype=float)
+        if axis is None:
+            axis, first = e, path
+        elif e.size != axis.size or np.max(np.abs(e - axis)) > 0.01 * abs(axis[1] - axis[0]):
+            raise CLIError(f"{role} file {path} has an energy axis of {e.size} channels from {e[0]:.4g} to "
+                           f"{e[-1]:.4g} eV, but {first} has {axis.size} channels from {axis[0]:.4g} to "
+                           f"{axis[-1]:.4g} eV; all spectra must share one energy axis (same offset, dispersion and "
+                           "size). Resample or crop them first.")
+        rows.append(np.asarray(s.counts, dtype=float).reshape(-1, e.size))
+    return axis, np.concatenate(rows)
+
+
+def _check_options(args):
+    if args.n_replicas < 2:
+        raise CLIError(f"--n-replicas {args.n_replicas}: at least 2 replicas are needed for a band (100 is usual).")
+    for name, value in (("--dE1", args.dE1), ("--dE2", args.dE2), ("--max-chi2", args.max_chi2)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise CLIError(f"{name} {value}: should be a positive number.")
+    if args.dE1 is not None and args.dE2 is not None and not args.dE2 > args.dE1:
+        raise CLIError(f"--dE2 {args.dE2} should be larger than --dE1 {args.dE1} (eV).")
+    if args.window is not None and not args.window[0] < args.window[1]:
+        raise CLIError(f"--window {args.window[0]} {args.window[1]}: LOW should be below HIGH (eV).")
+
+
+def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=None, window=None, max_chi2=None,
+            uncertainty="spread", offset=None, scale=None, seed=0, progress=True):
+    """The whole analysis of ``ml4em zlp``, without writing files.
+
+    Returns
+    -------
+    dict
+        Arrays and numbers (see the module docstring for their meaning).
+    """
+    from .axis import align_zlp, fwhm
+    from .bandgap import default_window, fit_band_gap
+    from .predict import band
+    from .regions import first_local_minimum
+    from .subtract import match_zlp
+    from .zlp import ZLPEnsemble
+
+    e, sample = read_spectra(sample_paths, offset=offset, scale=scale, role="sample")
+    if sample.shape[0] < 2:
+        raise CLIError(f"the sample files hold {sample.shape[0]} spectrum; at least 2 spectra taken under the same "
+                       "conditions are needed to estimate the uncertainty from their spread. Pass more SAMPLE_FILEs.")
+    vacuum = None
+    if vacuum_paths:
+        ev, vacuum = read_spectra(vacuum_paths, offset=offset, scale=scale, role="vacuum")
+        if ev.size != e.size or np.max(np.abs(ev - e)) > 0.01 * abs(e[1] - e[0]):
+            raise CLIError(f"vacuum file {vacuum_paths[0]} has another energy axis ({ev.size} channels from "
+                           f"{ev[0]:.4g} eV) than sample file {sample_paths[0]} ({e.size} channels from {e[0]:.4g} "
+                           "eV); all spectra must share one energy axis.")
+    both = sample if vacuum is None else np.concatenate([sample, vacuum])
+    e0, aligned = align_zlp(e, both)
+    sample, vacuum = aligned[:sample.shape[0]], (None if vacuum is None else aligned[sample.shape[0]:])
+    for name, value in (("--dE1", dE1), ("--dE2", dE2)):
+        if value is not None and not value < e0[-1]:
+            raise CLIError(f"{name} {value} eV lies beyond the end of the energy axis ({e0[-1]:.4g} eV after "
+                           "aligning the zero-loss peak to 0 eV); choose a smaller value.")
+    try:
+        zlp = ZLPEnsemble(n_replicas, dE1=dE1, dE2=dE2, uncertainty=uncertainty, progress=progress, seed=seed)
+        zlp.fit(e0, sample, vacuum)
+    except ValueError as err:
+        raise CLIError(str(err).replace("dE1=", "--dE1 ").replace("dE2=", "--dE2 ")) from err
+    keep = zlp.selected(max_chi2)
+    models = zlp.predict(e0, replicas=keep)
+    mean = sample.mean(axis=0)
+    peak_fwhm = float(fwhm(e0, mean))
+    matched = match_zlp(e0, mean, models, dE1=zlp.dE1_, dE2=zlp.dE2_, peak_fwhm=peak_fwhm)
+    inelastic = mean - matched
+    if window is None:
+        try:
+            window = default_window(zlp.dE1_, peak_fwhm, first_local_minimum(e0, sample))
+        except ValueError as err:
+            raise CLIError(f"cannot choose the band-gap fit window automatically ({err}); give --window LOW HIGH.") \
+                from err
+    try:
+        fit = fit_band_gap(e0, inelastic, window=tuple(window))
+    except ValueError as err:
+        raise CLIError(f"--window {window[0]} {window[1]}: {err}") from err
+    return {"energy_loss": e0, "sample": sample, "vacuum": vacuum, "mean": mean, "zlp": zlp, "kept": keep,
+            "models": models, "matched": matched, "inelastic": inelastic, "fit": fit,
+            "zlp_band": band(models), "matched_band": band(matched), "inelastic_band": band(inelastic),
+            "peak_fwhm": peak_fwhm, "window": tuple(float(w) for w in window)}
+
+
+def _write_outputs(folder, res, args):
+    from .plots import zlp_figure
+
+    folder = Path(folder)
+    e = res["energy_loss"]
+    zb, mb, ib = res["zlp_band"], res["matched_band"], res["inelastic_band"]
+    np.savetxt(folder / "zlp_band.csv", np.c_[e, res["mean"], zb.median, zb.low, zb.high, mb.median, mb.low, mb.high],
+               delimiter=",", fmt="%.8g", header="energy_loss_eV,mean_sample_counts,zlp_model_median,zlp_model_low68,"
+               "zlp_model_high68,zlp_matched_median,zlp_matched_low68,zlp_matched_high68", comments="")
+    np.savetxt(folder / "subtracted.csv", np.c_[e, ib.median, ib.low, ib.high], delimiter=",", fmt="%.8g",
+               header="energy_loss_eV,subtracted_median,subtracted_low68,subtracted_high68", comments="")
+    fit = res["fit"]
+    s = fit.summary()
+    with open(folder / "band_gap.csv", "w") as fh:
+        fh.write("quantity,median,low68,high68,units\n")
+        fh.write(f"E_BG,{s['band_gap'].median:.6g},{s['band_gap'].low:.6g},{s['band_gap'].high:.6g},eV\n")
+        fh.write(f"b,{s['exponent'].median:.6g},{s['exponent'].low:.6g},{s['exponent'].high:.6g},dimensionless\n")
+        fh.write(f"window_low,{res['window'][0]:.6g},,,eV\nwindow_high,{res['window'][1]:.6g},,,eV\n")
+    zlp = res["zlp"]
+    np.savez_compressed(folder / "results.npz", energy_loss=e, sample=res["sample"],
+                        vacuum=np.zeros((0, e.size)) if res["vacuum"] is None else res["vacuum"],
+                        zlp_replicas=res["models"], matched_zlp_replicas=res["matched"],
+                        subtracted_replicas=res["inelastic"], band_gap=fit.band_gap, exponent=fit.exponent,
+                        amplitude=fit.amplitude, fit_chi2=fit.chi2, window=np.array(res["window"]),
+                        chi2=zlp.chi2_, val_chi2=zlp.val_chi2_, kept=res["kept"], dE1=zlp.dE1_, dE2=zlp.dE2_)
+    fig = zlp_figure(e, res["mean"], zb, ib, fit, dE1=zlp.dE1_, dE2=zlp.dE2_,
+                     title=f"ml4em zlp: {len(args.samples)} sample file(s), {int(res['kept'].sum())} of "
+                     f"{len(zlp.chi2_)} replicas")
+    fig.savefig(folder / "zlp.png", dpi=120)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    summary = {
+        "samples": [str(p) for p in args.samples], "vacuum": [str(p) for p in (args.vacuum or [])],
+        "n_replicas": len(zlp.chi2_), "n_kept": int(res["kept"].sum()), "max_chi2": args.max_chi2,
+        "uncertainty": args.uncertainty, "seed": args.seed, "dE1_eV": zlp.dE1_, "dE2_eV": zlp.dE2_,
+        "zlp_fwhm_eV": res["peak_fwhm"], "window_eV": list(res["window"]),
+        "band_gap_eV": {"median": float(s["band_gap"].median), "low68": float(s["band_gap"].low),
+                        "high68": float(s["band_gap"].high)},
+        "exponent_b": {"median": float(s["exponent"].median), "low68": float(s["exponent"].low),
+                       "high68": float(s["exponent"].high)},
+        "val_chi2_median": float(np.median(zlp.val_chi2_)), "training_seconds": zlp.fit_seconds_,
+        "iterations": int(zlp.iterations_),
+        "files": ["zlp_band.csv", "subtracted.csv", "band_gap.csv", "results.npz", "zlp.png", "summary.json"],
+    }
+    with open(folder / "summary.json", "w") as fh:
+        json.dump(summary, fh, indent=2)
+    return summary
+
+
+def _publish(tmp, out, overwrite):
+    """Move the finished temporary folder ``tmp`` to ``out`` (replacing it only with ``overwrite``)."""
+    if out.exists():
+        if not overwrite:
+            raise CLIError(f"output folder {out} exists; choose another --out or pass --overwrite to replace it.")
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+        os.replace(out, old / out.name)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def main(args):
+    """Handler of ``ml4em zlp``: run, write atomically, print a summary; returns the exit code."""
+    out = Path(args.out).resolve()
+    tmp = None
+    try:
+        _check_options(args)
+        if out.exists() and not args.overwrite:
+            raise CLIError(f"output folder {out} exists; choose another --out or pass --overwrite to replace it.")
+        if out.exists() and not out.is_dir():
+            raise CLIError(f"--out {out} is a file; give a folder name.")
+        start = time.perf_counter()
+        res = run_zlp(args.samples, args.vacuum, n_replicas=args.n_replicas, dE1=args.dE1, dE2=args.dE2,
+                      window=args.window, max_chi2=args.max_chi2, uncertainty=args.uncertainty, offset=args.offset,
+                      scale=args.scale, seed=args.seed, progress=not args.quiet)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the results are an ordinary folder
+        summary = _write_outputs(tmp, res, args)
+        _publish(tmp, out, args.overwrite)
+        tmp = None
+    except CLIError as err:
+        print(f"ml4em zlp: error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if tmp is not None:  # failed or interrupted while writing: leave nothing half-written
+            shutil.rmtree(tmp, ignore_errors=True)
+    g, b = summary["band_gap_eV"], summary["exponent_b"]
+    print(f"dE1 = {summary['dE1_eV']:.3g} eV, dE2 = {summary['dE2_eV']:.3g} eV; {summary['n_kept']} of "
+          f"{summary['n_replicas']} replicas kept; median validation chi2 {summary['val_chi2_median']:.3g}")
+    print(f"band gap E_BG = {g['median']:.3f} (+{g['high68'] - g['median']:.3f}, -{g['median'] - g['low68']:.3f}) eV, "
+          f"b = {b['median']:.2f} (+{b['high68'] - b['median']:.2f}, -{b['median'] - b['low68']:.2f}) "
+          f"[68% CL, window {summary['window_eV'][0]:.2f}-{summary['window_eV'][1]:.2f} eV]")
+    print(f"wrote {out} ({', '.join(summary['files'])}) in {time.perf_counter() - start:.0f} s")
+    return 0
