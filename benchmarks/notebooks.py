@@ -1,9 +1,10 @@
-"""Run every tutorial at full size and print its wall time and peak memory.
+"""Run every tutorial and lecture at full size and print its wall time and peak memory.
 
 Usage::
 
-    .venv/bin/python benchmarks/notebooks.py                 # all tutorials
-    .venv/bin/python benchmarks/notebooks.py 01_regression   # some
+    .venv/bin/python benchmarks/notebooks.py                 # all tutorials and lectures
+    .venv/bin/python benchmarks/notebooks.py 01_regression   # some (tutorial or lecture names)
+    .venv/bin/python benchmarks/notebooks.py --only lectures # one kind
     .venv/bin/python benchmarks/notebooks.py --quick         # the quick mode of the test suite
 
 Each notebook (the instructor version, so that every cell runs) is executed in
@@ -123,18 +124,23 @@ def run_notebook(path, *, quick=False, timeout=900):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help="tutorial names (default: all), e.g. 01_regression")
+    parser.add_argument("names", nargs="*", help="tutorial or lecture names (default: all), e.g. 01_regression")
+    parser.add_argument("--only", choices=["tutorials", "lectures"], help="run only one kind of notebook")
     parser.add_argument("--quick", action="store_true", help="quick mode instead of full size")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from ml4em.grading import find_assignments
 
-    names = args.names or find_assignments(ROOT)
-    paths = [ROOT / "tutorials" / n / f"{n}.ipynb" for n in names]
-    missing = [str(p) for p in paths if not p.is_file()]
+    known = {}
+    if args.only != "lectures":
+        known.update({n: ROOT / "tutorials" / n / f"{n}.ipynb" for n in find_assignments(ROOT)})
+    if args.only != "tutorials":
+        known.update({p.stem: p for p in sorted((ROOT / "lectures").glob("*.ipynb"))})
+    missing = [n for n in args.names if n not in known]
     if missing:
-        parser.error(f"no such notebook(s): {missing}")
+        parser.error(f"no such notebook(s): {missing}; known: {sorted(known)}")
+    paths = [known[n] for n in (args.names or known)]
     results = []
     for path in paths:
         result = run_notebook(path, quick=args.quick, timeout=args.timeout)

@@ -2,6 +2,7 @@
 
 import re
 import tomllib
+from pathlib import Path
 
 import yaml
 from packaging.requirements import Requirement
@@ -70,3 +71,31 @@ def test_generated_folders_are_ignored():
 def test_nbgrader_config_uses_tutorials():
     text = (ROOT / "nbgrader_config.py").read_text()
     assert 'c.CourseDirectory.source_directory = "tutorials"' in text
+
+
+def test_binder_postbuild_prepares_student_versions(tmp_path):
+    """Binder's postBuild, run in a copy of the course: it pre-fetches the data and writes the student versions
+    (no solution or hidden-test text) into student/, where the Binder links open the tutorials."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import nbformat
+
+    from ml4em.grading import secret_lines
+
+    course = tmp_path / "course"
+    (course / "tutorials").mkdir(parents=True)
+    shutil.copytree(ROOT / "tutorials" / "01_regression", course / "tutorials" / "01_regression")
+    for name in ("nbgrader_config.py", "postBuild"):
+        shutil.copy(ROOT / name, course / name)
+    assert os.access(ROOT / "postBuild", os.X_OK)
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
+    out = subprocess.run(["bash", "postBuild"], cwd=course, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    student = course / "student" / "01_regression" / "01_regression.ipynb"
+    text = "\n".join(c.source for c in nbformat.read(student, as_version=4).cells)
+    secrets = secret_lines(nbformat.read(ROOT / "tutorials" / "01_regression" / "01_regression.ipynb", as_version=4))
+    assert secrets and not [s for s in secrets if s in text]
+    assert "raise NotImplementedError()" in text
