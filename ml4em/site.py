@@ -498,6 +498,21 @@ def _tutorial_page(config, name, nb_path):
     return _title(nb) or name
 
 
+_TUTORIAL_LINK = re.compile(r"\[([^\]]+)\]\(\.\./tutorials/(\d\d_\w+)/\2\.ipynb\)")
+
+
+def _unlink_missing(nb, names):
+    """A copy of ``nb`` whose links to tutorials that are not in ``names`` become plain text "(not released yet)"."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _TUTORIAL_LINK.sub(
+                lambda m: m.group(0) if m.group(2) in names else f"{m.group(1)} (not released yet)", cell.source)
+    return nb
+
+
 def _tutorials_index(config, pages):
     lines = ["# Tutorials", "",
              "The student versions of the tutorials, in the order of the course. Each page opens on Binder or on the "
@@ -546,16 +561,16 @@ def build_site(out="_site", *, course_root=".", quick=None, keep_source=None):
         lectures.mkdir()
         import nbformat
 
-        executed = {}
-        for path in lecture_paths(root):
-            executed[path.stem] = execute_lecture(path, quick=quick)
-            nbformat.write(executed[path.stem], lectures / path.name)
-        for page in _PAGES:
-            shutil.copy2(root / "lectures" / page, lectures / page)
         tutorials = src / "tutorials"
         tutorials.mkdir()
         names = student_versions(tutorials, course_root=root)
         pages = [(n, _tutorial_page(config, n, tutorials / n / f"{n}.ipynb")) for n in names]
+        executed = {}
+        for path in lecture_paths(root):
+            executed[path.stem] = execute_lecture(path, quick=quick)
+            nbformat.write(_unlink_missing(executed[path.stem], names), lectures / path.name)
+        for page in _PAGES:
+            shutil.copy2(root / "lectures" / page, lectures / page)
         (tutorials / "index.md").write_text(_tutorials_index(config, pages), encoding="utf-8")
         if keep_source:
             shutil.rmtree(keep_source, ignore_errors=True)

@@ -109,6 +109,16 @@ def test_tutorial_secrets_and_student_versions(tmp_path):
     assert site.scan_for_leaks(tmp_path, secrets) == []
 
 
+def test_links_to_unreleased_tutorials_become_text():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("See [Tutorial 01](../tutorials/01_regression/01_regression.ipynb) and "
+                                              "[Tutorial 09](../tutorials/09_spectral_image/09_spectral_image.ipynb).")]
+    out = site._unlink_missing(nb, ["01_regression"])
+    assert out.cells[0].source == ("See [Tutorial 01](../tutorials/01_regression/01_regression.ipynb) and "
+                                   "Tutorial 09 (not released yet).")
+    assert "09_spectral_image" in nb.cells[0].source  # the lecture itself is not changed
+
+
 def test_no_tutorials_yet_is_not_an_error(tmp_path):
     (tmp_path / "tutorials").mkdir()
     assert site.student_versions(tmp_path / "out", course_root=tmp_path) == []
@@ -157,6 +167,13 @@ def test_site_loads_nothing_from_the_network(built):
         external += [f"{path.name}: {m}" for m in re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="(https?://[^"]+)"',
                                                              text)]
     assert external == []
+
+
+def test_lecture_links_resolve(built):
+    for page in (built["out"] / "lectures").glob("*.html"):
+        broken = re.findall(r'href="(#[^"]*/[^"]*)"', page.read_text())
+        assert broken == [], f"{page.name}: unresolved links {broken}"
+    assert 'href="slides/index.html"' in (built["out"] / "index.html").read_text()
 
 
 def test_lecture_figures_have_alt_text(built):
