@@ -20,19 +20,27 @@ Modules, one topic each:
 - :mod:`~ml4em.eels.bandgap`     band-gap fits per replica
 - :mod:`~ml4em.eels.extrapolate` ZLPs that depend on exposure time or beam energy
 - :mod:`~ml4em.eels.image`       spectral images: clustering, ZLP per cluster, band-gap maps
+- :mod:`~ml4em.eels.plots`       the figures shared by tutorials and the command line
 - :mod:`~ml4em.eels.cli`         the ``ml4em zlp`` command
 """
 
+from .bandgap import BandGapFit, band_gap_model, default_window, fit_band_gap
+from .extrapolate import ZLPSeries, make_zlp_series, relative_band_width
+from .image import BandGapMaps, ImageZLP, cluster_by_thickness, load_spectral_image, thickness_map
 from .axis import (EnergyAxis, align_zlp, check_spectra, fwhm, integrated_intensity, t_over_lambda,
                    zero_loss_intensity, zlp_centre)
 from .model import LMResult, MLPShape, forward, init_params, jacobian, train_lm
 from .predict import Band, band, coverage, select_replicas
 from .regions import choose_dE1, choose_dE2, choose_regions, first_local_minimum, noise_level, smooth_spectrum
 from .replicas import TrainingSet, chi2_per_point, make_replicas, make_training_set, split_replicas
+from .subtract import match_zlp, matching_weight, subtract_zlp, subtracted_band
 from .zlp import ZLPEnsemble
 
 __all__ = [
-    "Band", "EnergyAxis", "LMResult", "MLPShape", "TrainingSet", "ZLPEnsemble",
+    "Band", "BandGapFit", "BandGapMaps", "EnergyAxis", "ImageZLP", "LMResult", "MLPShape", "TrainingSet",
+    "ZLPEnsemble", "ZLPSeries", "band_gap_model", "cluster_by_thickness", "default_window", "fit_band_gap",
+    "load_spectral_image", "make_zlp_series", "match_zlp", "matching_weight", "relative_band_width",
+    "subtract_zlp", "subtracted_band", "thickness_map",
     "align_zlp", "band", "check_spectra", "chi2_per_point", "choose_dE1", "choose_dE2", "choose_regions",
     "coverage", "first_local_minimum", "forward", "fwhm", "init_params", "integrated_intensity", "jacobian",
     "make_replicas", "make_training_set", "noise_level", "select_replicas", "smooth_spectrum", "split_replicas",

@@ -1,0 +1,288 @@
+"""Spectral images: cluster the pixels by thickness, train a ZLP model per cluster, map the band gap.
+
+The pipeline of Brokkelkamp et al., "Spatially resolved band gap and
+dielectric function in two-dimensional materials from electron energy loss
+spectroscopy", J. Phys. Chem. A 126 (2022) 1255, doi:10.1021/acs.jpca.1c09566,
+arXiv:2110.09402, in the ml4em way:
+
+1. the log-ratio thickness ``t/lambda`` of every pixel (:func:`thickness_map`);
+2. K-means clustering of the pixels by thickness, clusters numbered from
+   thin to thick (:func:`cluster_by_thickness`); a cluster thinner than
+   ``vacuum_threshold`` is vacuum and provides the vacuum spectra that fix dE2;
+3. one :class:`ml4em.eels.ZLPEnsemble` per specimen cluster, trained on (a
+   random subset of) its pixels, so that sigma is the pixel-to-pixel spread;
+4. in every pixel, each replica's ZLP scaled to the pixel's peak counts,
+   matched and subtracted, and the band gap fitted per replica: a map of the
+   median E_BG and a map of its 68% half-width.
+
+:func:`load_spectral_image` reads a user's ``.dm3``/``.dm4``/``.hspy``
+spectral image through RosettaSciIO; :func:`ml4em.datasets.make_spectral_image`
+makes a synthetic one with a known truth.
+
+Used in: tutorials/09_spectral_image.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .axis import align_zlp, check_spectra, fwhm, t_over_lambda
+from .bandgap import default_window, fit_band_gap
+from .regions import choose_dE2, first_local_minimum
+from .subtract import subtract_zlp
+from .zlp import ZLPEnsemble
+
+__all__ = ["load_spectral_image", "thickness_map", "cluster_by_thickness", "BandGapMaps", "ImageZLP"]
+
+
+def load_spectral_image(path, *, offset=None, scale=None):
+    """Read a spectral image (rows x columns x energy channels) from a file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.dm3``/``.dm4`` (Gatan), ``.hspy``/``.hdf5`` (HyperSpy) or any
+        format of :func:`ml4em.datasets.read_spectrum`.
+    offset, scale : float, optional
+        Energy axis for text files without one (eV, eV/channel).
+
+    Returns
+    -------
+    energy_loss : ndarray of shape (n_channels,), eV
+    counts : ndarray of shape (ny, nx, n_channels), counts
+
+    Raises
+    ------
+    ValueError
+        If the file does not hold a 2-D map of spectra.
+    """
+    from ..datasets import read_spectrum
+
+    s = read_spectrum(path, offset=offset, scale=scale)
+    counts = np.asarray(s.counts, dtype=float)
+    if counts.ndim != 3:
+        raise ValueError(f"file {str(path)!r} holds data of shape {counts.shape}; a spectral image needs two "
+                         "navigation axes and one energy axis (rows, columns, channels). For single spectra use "
+                         "ml4em.datasets.read_spectrum.")
+    return np.asarray(s.energy_loss, dtype=float), counts
+
+
+def thickness_map(energy_loss, counts):
+    """Log-ratio thickness ``t/lambda`` of every pixel (:func:`ml4em.eels.t_over_lambda`, valley method).
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+    counts : ndarray of shape (ny, nx, n_channels)
+
+    Returns
+    -------
+    ndarray of shape (ny, nx), dimensionless
+    """
+    e, c = check_spectra(energy_loss, counts)
+    if c.ndim != 3:
+        raise ValueError(f"counts should have shape (ny, nx, n_channels); got {c.shape}.")
+    return np.asarray(t_over_lambda(e, c))
+
+
+def cluster_by_thickness(thickness, n_clusters, *, seed=None):
+    """K-means clusters of the pixels by thickness, numbered from the thinnest (0) to the thickest.
+
+    Parameters
+    ----------
+    thickness : ndarray of shape (ny, nx)
+    n_clusters : int
+    seed : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    labels : ndarray of int, shape (ny, nx)
+    centres : ndarray of shape (n_clusters,)
+        Mean thickness of each cluster, increasing.
+
+    Examples
+    --------
+    >>> t = np.array([[0.0, 0.01, 1.0], [1.1, 0.02, 0.98]])
+    >>> labels, centres = cluster_by_thickness(t, 2, seed=0)
+    >>> labels.tolist(), centres.round(2).tolist()
+    ([[0, 0, 1], [1, 0, 1]], [0.01, 1.03])
+    """
+    from ..clustering import KMeans
+
+    t = np.asarray(thickness, dtype=float)
+    if not np.all(np.isfinite(t)):
+        raise ValueError("thickness has NaN or infinite values; check the spectra of those pixels.")
+    if int(n_clusters) != n_clusters or not 1 <= n_clusters <= t.size:
+        raise ValueError(f"n_clusters={n_clusters!r} should be an integer between 1 and the number of pixels "
+                         f"({t.size}).")
+    km = KMeans(int(n_clusters), n_init=3, seed=seed).fit(t.reshape(-1, 1))
+    order = np.argsort(km.cluster_centers_[:, 0])
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[km.labels_].reshape(t.shape), km.cluster_centers_[order, 0].astype(float)
+
+
+@dataclass
+class BandGapMaps:
+    """Band-gap maps of a spectral image (NaN in vacuum pixels).
+
+    Attributes
+    ----------
+    band_gap, band_gap_low, band_gap_high : ndarray of shape (ny, nx), eV
+        Median and 68% interval over the replicas.
+    exponent : ndarray of shape (ny, nx)
+        Median exponent b.
+    """
+
+    band_gap: np.ndarray
+    band_gap_low: np.ndarray
+    band_gap_high: np.ndarray
+    exponent: np.ndarray
+
+    @property
+    def uncertainty(self):
+        """Half the width of the 68% interval of E_BG, ndarray of shape (ny, nx), eV."""
+        return (self.band_gap_high - self.band_gap_low) / 2.0
+
+
+class ImageZLP:
+    """ZLP models per thickness cluster of a spectral image, and its band-gap maps.
+
+    Parameters
+    ----------
+    n_clusters : int, default 5
+        K-means clusters by thickness (vacuum included).
+    n_replicas : int, default 30
+        Replicas per cluster model.
+    max_spectra : int, default 64
+        Pixels per cluster used to train its model (a random subset).
+    vacuum_threshold : float, default 0.05
+        A cluster with a mean t/lambda below this is vacuum.
+    seed : int, numpy.random.Generator or None
+    **ensemble
+        Passed to every :class:`ml4em.eels.ZLPEnsemble` (``max_iter``,
+        ``hidden``, ``progress``, ``n_jobs``, ...).
+
+    Attributes
+    ----------
+    energy_loss_ : ndarray, eV
+        The axis after aligning the ZLPs.
+    thickness_ : ndarray of shape (ny, nx)
+    labels_ : ndarray of int, shape (ny, nx)
+    centres_ : ndarray of shape (n_clusters,)
+    vacuum_cluster_ : int or None
+    dE2_ : float or None
+        From the vacuum pixels (None: chosen per cluster).
+    models_ : dict of int to ZLPEnsemble
+        One per specimen cluster.
+    """
+
+    def __init__(self, n_clusters=5, *, n_replicas=30, max_spectra=64, vacuum_threshold=0.05, seed=None,
+                 **ensemble):
+        self.n_clusters = n_clusters
+        self.n_replicas = n_replicas
+        self.max_spectra = max_spectra
+        self.vacuum_threshold = vacuum_threshold
+        self.seed = seed
+        self.ensemble = ensemble
+
+    def fit(self, energy_loss, counts):
+        """Align, cluster and train one ZLP ensemble per specimen cluster; returns self."""
+        e, c = check_spectra(energy_loss, counts)
+        if c.ndim != 3:
+            raise ValueError(f"counts should be a spectral image of shape (ny, nx, n_channels); got {c.shape}.")
+        if int(self.max_spectra) != self.max_spectra or self.max_spectra < 2:
+            raise ValueError(f"max_spectra={self.max_spectra!r} should be an integer >= 2.")
+        rng = np.random.default_rng(self.seed)
+        e, c = align_zlp(e, c)
+        self.energy_loss_ = e
+        self.thickness_ = thickness_map(e, c)
+        self.labels_, self.centres_ = cluster_by_thickness(self.thickness_, self.n_clusters, seed=rng)
+        flat = c.reshape(-1, e.size)
+        labels = self.labels_.ravel()
+        self.vacuum_cluster_ = 0 if self.centres_[0] < self.vacuum_threshold else None
+        vacuum = None
+        self.dE2_ = None
+        if self.vacuum_cluster_ is not None:
+            vacuum = self._subset(flat, labels == 0, rng)
+            self.dE2_ = choose_dE2(e, vacuum)
+        self.models_ = {}
+        for k in range(int(self.n_clusters)):
+            if k == self.vacuum_cluster_:
+                continue
+            spectra = self._subset(flat, labels == k, rng)
+            if spectra.shape[0] < 2:
+                warnings.warn(f"cluster {k} has fewer than 2 pixels; it gets no ZLP model (NaN in the maps).",
+                              stacklevel=2)
+                continue
+            model = ZLPEnsemble(self.n_replicas, dE2=self.dE2_, seed=rng, **self.ensemble)
+            self.models_[k] = model.fit(e, spectra, vacuum)
+        return self
+
+    def _subset(self, flat, mask, rng):
+        idx = np.flatnonzero(mask)
+        if idx.size > self.max_spectra:
+            idx = np.sort(rng.choice(idx, int(self.max_spectra), replace=False))
+        return flat[idx]
+
+    def _check_fitted(self):
+        if not hasattr(self, "models_"):
+            raise RuntimeError("this ImageZLP is not fitted yet; call fit(energy_loss, counts) first.")
+
+    def band_gap_maps(self, counts, *, window=None, chunk=256):
+        """Fit the band gap in every specimen pixel, per replica of its cluster's ZLP model.
+
+        Parameters
+        ----------
+        counts : ndarray of shape (ny, nx, n_channels)
+            The image given to :meth:`fit` (it is aligned the same way).
+        window : (float, float), eV, optional
+            Fit window for all clusters; default per cluster
+            (:func:`ml4em.eels.bandgap.default_window` on the cluster's mean spectrum).
+        chunk : int
+            Pixels per batch (bounds the memory).
+
+        Returns
+        -------
+        BandGapMaps
+        """
+        self._check_fitted()
+        _, c = align_zlp(self.energy_loss_, np.asarray(counts, dtype=float))
+        e = self.energy_loss_
+        flat = c.reshape(-1, e.size)
+        labels = self.labels_.ravel()
+        shape = self.labels_.shape
+        out = {k: np.full(flat.shape[0], np.nan) for k in ("band_gap", "band_gap_low", "band_gap_high", "exponent")}
+        for k, model in self.models_.items():
+            pixels = np.flatnonzero(labels == k)
+            mean = flat[pixels].mean(axis=0)
+            peak_fwhm = float(fwhm(e, mean))
+            win = window if window is not None else self._window(e, model, mean, peak_fwhm)
+            near = np.abs(e) <= peak_fwhm / 2
+            zlp = model.predict(e)
+            # each replica's ZLP scaled to the pixel's counts in the peak (the cluster mean's peak is the reference)
+            scale = flat[:, near].sum(axis=1) / mean[near].sum()
+            view = e <= win[1] + (e[1] - e[0])
+            for start in range(0, pixels.size, int(chunk)):
+                sel = pixels[start:start + int(chunk)]
+                models = zlp[:, None, view] * scale[sel][None, :, None]
+                inel = subtract_zlp(e[view], flat[sel][:, view], models, dE1=model.dE1_, dE2=model.dE2_,
+                                    peak_fwhm=peak_fwhm)
+                fit = fit_band_gap(e[view], inel, window=win)
+                s = fit.summary()
+                out["band_gap"][sel] = s["band_gap"].median
+                out["band_gap_low"][sel] = s["band_gap"].low
+                out["band_gap_high"][sel] = s["band_gap"].high
+                out["exponent"][sel] = s["exponent"].median
+        return BandGapMaps(**{k: v.reshape(shape) for k, v in out.items()})
+
+    @staticmethod
+    def _window(e, model, mean, peak_fwhm):
+        try:
+            return default_window(model.dE1_, peak_fwhm, first_local_minimum(e, mean))
+        except ValueError:
+            de0 = (peak_fwhm + model.dE1_) / 2
+            warnings.warn(f"no first minimum in a cluster's mean spectrum; fitting the band gap from {de0:.2f} to "
+                          f"{model.dE1_ + 1.0:.2f} eV. Pass window= to choose.", stacklevel=3)
+            return de0, model.dE1_ + 1.0
