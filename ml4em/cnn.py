@@ -317,41 +317,44 @@ def detection_scores(found, true, *, tolerance=2.0):
 
 
 def shuffled_batches(x, y, batch_size, *, seed=None):
-    """A ``keras.utils.PyDataset`` of (x, y) batches, reshuffled every epoch with its own generator.
+    """Endless (x, y) batches for ``model.fit``, reshuffled every epoch with their own generator.
 
-    ``model.fit(shuffled_batches(x, y, 32, seed=0), epochs=...)`` gives a reproducible batch order
-    without touching global random state.
+    ``batches, steps = shuffled_batches(x, y, 32, seed=0)`` then
+    ``model.fit(batches, steps_per_epoch=steps, epochs=...)`` gives a reproducible order of batches
+    without touching global random state (one Python generator, read in order).
 
     Parameters
     ----------
     x, y : ndarray with the same first dimension
     batch_size : int
     seed : int, numpy.random.Generator or None
-    """
-    import keras
 
+    Returns
+    -------
+    batches : generator of (ndarray, ndarray)
+    steps_per_epoch : int
+
+    Examples
+    --------
+    >>> batches, steps = shuffled_batches(np.arange(5.0), np.arange(5.0), 2, seed=0)
+    >>> steps, [len(next(batches)[0]) for _ in range(3)]
+    (3, [2, 2, 1])
+    """
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} samples but y has {len(y)}; pass arrays of the same length.")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r} should be a positive integer.")
     rng = np.random.default_rng(seed)
+    steps = int(np.ceil(len(x) / batch_size))
 
-    class ShuffledBatches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.order = rng.permutation(len(x))
+    def batches():
+        while True:
+            order = rng.permutation(len(x))
+            for i in range(steps):
+                idx = np.sort(order[i * batch_size: (i + 1) * batch_size])
+                yield x[idx], y[idx]
 
-        def __len__(self):
-            return int(np.ceil(len(x) / batch_size))
-
-        def __getitem__(self, i):
-            idx = np.sort(self.order[i * batch_size: (i + 1) * batch_size])
-            return x[idx], y[idx]
-
-        def on_epoch_end(self):
-            self.order = rng.permutation(len(x))
-
-    return ShuffledBatches()
+    return batches(), steps
 
 
 class DefectFinder:
@@ -432,7 +435,8 @@ class DefectFinder:
             val = (normalize_images(validation_data[0]), np.asarray(validation_data[1], np.float32)[..., None])
         callbacks = [TrainingMonitor("training the defect finder", plot=True)] if monitor else []
         start = time.perf_counter()
-        hist = self.model_.fit(shuffled_batches(x, y[..., None], self.batch_size, seed=rng), epochs=self.epochs,
+        batches, steps = shuffled_batches(x, y[..., None], self.batch_size, seed=rng)
+        hist = self.model_.fit(batches, steps_per_epoch=steps, epochs=self.epochs, shuffle=False,
                                validation_data=val, verbose=0, callbacks=callbacks)
         self.train_seconds_ = time.perf_counter() - start
         self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}

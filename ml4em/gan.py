@@ -575,9 +575,10 @@ class ScanCompleter:
         callbacks = [TrainingMonitor("training the scan-completion GAN", keys=["l1", "d_loss"],
                                      ylabel="loss (dimensionless)")] if monitor else []
         start = time.perf_counter()
-        hist = self.gan_.fit(shuffled_batches(completion_inputs(scaled, masks), scaled[..., None],
-                                              self.batch_size, seed=rng),
-                             epochs=self.epochs, verbose=0, callbacks=callbacks)
+        batches, steps = shuffled_batches(completion_inputs(scaled, masks), scaled[..., None], self.batch_size,
+                                          seed=rng)
+        hist = self.gan_.fit(batches, steps_per_epoch=steps, epochs=self.epochs, shuffle=False, verbose=0,
+                             callbacks=callbacks)
         self.train_seconds_ = time.perf_counter() - start
         self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         return self
