@@ -21,6 +21,7 @@ Modules, one topic each:
 - :mod:`~ml4em.eels.extrapolate` ZLPs that depend on exposure time or beam energy
 - :mod:`~ml4em.eels.image`       spectral images: clustering, ZLP per cluster, band-gap maps
 - :mod:`~ml4em.eels.plots`       the figures shared by tutorials and the command line
+- :mod:`~ml4em.eels.explorers`   the sliders of the EELS tutorials
 - :mod:`~ml4em.eels.cli`         the ``ml4em zlp`` command
 """
 
