@@ -151,7 +151,7 @@ def test_shuffled_batches_is_seeded_and_covers_every_sample_each_epoch():
 
 
 def test_defect_finder_training_is_reproducible():
-    data = simulate_stem(64, seed=1)
+    data = simulate_stem(32, size=32, seed=1)
     a = DefectFinder(epochs=1, filters=2, seed=3).fit(data.images, data.defect_mask, monitor=False)
     b = DefectFinder(epochs=1, filters=2, seed=3).fit(data.images, data.defect_mask, monitor=False)
     # same seed: same weights and batches; TensorFlow's CPU kernels are deterministic here
@@ -198,3 +198,51 @@ def test_defect_finder_errors():
         DefectFinder(defect_weight=0).fit(data.images, data.defect_mask, monitor=False)
     with pytest.raises(ValueError, match="doses"):
         f1_against_dose(None, [-1])
+
+
+def test_tutorial_checks_accept_right_and_explain_wrong_answers():
+    from ml4em.checks import CheckFailure
+    from ml4em.checks import cnn as checks
+
+    checks.check_conv2d(conv2d)
+    with pytest.raises(CheckFailure, match="flipped the kernel"):
+        checks.check_conv2d(lambda image, kernel: signal.convolve2d(image, kernel, mode="valid"))
+    with pytest.raises(CheckFailure, match="whole kernel fits"):
+        checks.check_conv2d(lambda image, kernel: signal.correlate2d(image, kernel, mode="same"))
+    checks.check_max_pool(max_pool2d)
+    with pytest.raises(CheckFailure, match="average pooling"):
+        checks.check_max_pool(lambda image, size: image.reshape(3, 2, 4, 2).mean(axis=(1, 3)))
+    with pytest.raises(CheckFailure, match="must not overlap"):
+        checks.check_max_pool(lambda image, size: np.zeros((5, 7)))
+
+    def scores(found, true, tolerance):
+        s = detection_scores(found, true, tolerance=tolerance)
+        return s["precision"], s["recall"], s["f1"]
+
+    checks.check_detection_f1(scores)
+
+    def many_to_many(found, true, tolerance):
+        d = np.hypot(*(found[:, None] - true[None]).transpose(2, 0, 1))
+        p, r = np.mean(d.min(1) <= tolerance), np.mean(d.min(0) <= tolerance)
+        return p, r, 2 * p * r / (p + r)
+
+    with pytest.raises(CheckFailure, match="only one true defect"):
+        checks.check_detection_f1(many_to_many)
+    with pytest.raises(CheckFailure, match="swapped"):
+        checks.check_detection_f1(lambda f, t, tol: scores(f, t, tol)[1::-1] + (scores(f, t, tol)[2],))
+
+    class Blind:
+        def predict(self, x, verbose=0):
+            return np.zeros(x.shape)
+
+    with pytest.raises(CheckFailure, match="F1 = 0.000"):
+        checks.check_defect_model(Blind(), n_images=5)
+
+    class Flat:
+        def predict(self, x, verbose=0):
+            return np.zeros((len(x), 10))
+
+    with pytest.raises(CheckFailure, match="one probability per pixel"):
+        checks.check_defect_model(Flat(), n_images=5)
+    with pytest.raises(CheckFailure, match="None"):
+        checks.check_defect_model(None)
