@@ -10,6 +10,11 @@ Submodules (each one topic; heavy dependencies are imported lazily):
 - :mod:`ml4em.checks`     the named checks that the tutorials' test cells call
 - :mod:`ml4em.grading`    ``ml4em grade-check`` for instructors
 - :mod:`ml4em.selfcheck`  ``ml4em.check()``: students check their answers
+- :mod:`ml4em.student`    ``ml4em student-version``: student versions for Binder and self-study
+- :mod:`ml4em.nn`, :mod:`ml4em.clustering`, :mod:`ml4em.stem`, :mod:`ml4em.cnn`, :mod:`ml4em.gan`, :mod:`ml4em.ga`
+                          the models of tutorials 02-06
+- :mod:`ml4em.eels`       the Monte Carlo replica method for the zero-loss peak (tutorials 07-09, ``ml4em zlp``)
+- :mod:`ml4em.figures`    the lectures' figures; :mod:`ml4em.site` the website and slides builder
 """
 
 from ._config import by_mode, is_quick

@@ -39,6 +39,7 @@ def test_tutorial_structure(name):
     first = nb.cells[0].source.lower()
     assert nb.cells[0].cell_type == "markdown" and "learning goals" in first, "start with the learning goals"
     assert "summary" in nb.cells[-1].source.lower(), "end with a summary and what comes next"
+    assert "../../lectures/part" in nb.cells[0].source, "link back to the lecture section it practises"
     meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
     auto = [m for m, c in zip(meta, nb.cells) if m.get("grade") and c.cell_type == "code"]
     manual = [m for m, c in zip(meta, nb.cells) if m.get("grade") and m.get("solution") and c.cell_type == "markdown"]
