@@ -202,3 +202,44 @@ def test_scan_completer_not_fitted():
         ScanCompleter().complete(np.zeros((1, 16, 16)), np.ones((1, 16, 16), bool))
     with pytest.raises(ValueError, match="epochs=0"):
         ScanCompleter(epochs=0).fit(np.zeros((2, 16, 16)), np.ones((2, 16, 16), bool), monitor=False)
+
+
+def test_tutorial_checks_accept_right_and_explain_wrong_answers():
+    from ml4em.checks import CheckFailure
+    from ml4em.checks import gan as checks
+
+    def d_loss(d_real, d_fake):
+        return np.mean(np.logaddexp(0, -d_real)) + np.mean(np.logaddexp(0, d_fake))
+
+    checks.check_discriminator_loss(d_loss)
+    with pytest.raises(CheckFailure, match="swapped"):
+        checks.check_discriminator_loss(lambda r, f: d_loss(f, r))
+    with pytest.raises(CheckFailure, match="two terms"):
+        checks.check_discriminator_loss(lambda r, f: np.mean(np.logaddexp(0, -r)))
+    checks.check_generator_loss(lambda f: np.mean(np.logaddexp(0, -f)))
+    with pytest.raises(CheckFailure, match="saturating"):
+        checks.check_generator_loss(lambda f: -np.mean(np.logaddexp(0, f)))
+    checks.check_psnr(lambda p, t, r: psnr(p, t, data_range=r))
+    with pytest.raises(CheckFailure, match="log10"):
+        checks.check_psnr(lambda p, t, r: 10 * np.log(r**2 / np.mean((p - t) ** 2)))
+    checks.check_fill_scan(interpolate_scan)
+
+    def linear_only(image, mask):
+        from scipy.interpolate import griddata
+
+        grid = np.indices(image.shape).reshape(2, -1).T
+        return griddata(np.argwhere(mask), image[mask], grid).reshape(image.shape)
+
+    with pytest.raises(CheckFailure, match="NaN"):
+        checks.check_fill_scan(linear_only)
+    with pytest.raises(CheckFailure, match="keep their values"):
+        checks.check_fill_scan(lambda image, mask: np.zeros_like(image))
+
+    def completion(fake, real, d_fake, w):
+        return np.mean(np.abs(fake - real)) + w * np.mean(np.logaddexp(0, -d_fake))
+
+    checks.check_completion_loss(completion)
+    with pytest.raises(CheckFailure, match="ABSOLUTE"):
+        checks.check_completion_loss(lambda f, r, d, w: np.mean((f - r) ** 2) + w * np.mean(np.logaddexp(0, -d)))
+    with pytest.raises(CheckFailure, match="left out"):
+        checks.check_completion_loss(lambda f, r, d, w: np.mean(np.abs(f - r)))
