@@ -194,6 +194,11 @@ def _init_worker():
     # Workers keep TensorFlow's default thread pools, the same as the parent process: the thread count
     # changes the order of floating-point sums, and so the outcome of training a network.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # TensorFlow's start-up messages would flood a notebook, once per worker; errors in a fitness still
+    # reach the caller, as the exception raised by the pool.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 class _Evaluator:
