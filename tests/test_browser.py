@@ -71,6 +71,38 @@ def lab(tmp_path):
             server.kill()
 
 
+def _drive(browser, lab):
+    """Open the notebook, run its first cells, validate; return the dialog's text."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{lab}/lab/tree/01_regression/01_regression.ipynb?token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]", state="attached",
+                           timeout=90_000)
+    # run the first cells: title, imports, the first section's text and its figure
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    for _ in range(4):
+        page.keyboard.press("Shift+Enter")
+        time.sleep(0.3)
+    image = page.locator(".jp-OutputArea-output img").first
+    image.wait_for(timeout=120_000)
+    image.scroll_into_view_if_needed()
+    box = image.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 150, f"the plot is too small: {box}"
+    page.screenshot(path=str(OUT / "01_regression_plot.png"))
+    # nbgrader's Validate button on the saved notebook: every blank exercise fails
+    page.keyboard.press("Control+s")
+    time.sleep(1)
+    page.get_by_text("Validate", exact=True).click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=240_000)
+    page.wait_for_function("document.querySelector('.jp-Dialog').innerText.includes('Validation')",
+                           timeout=240_000)
+    text = dialog.inner_text()
+    page.screenshot(path=str(OUT / "01_regression_validate.png"))
+    page.close()
+    return text
+
+
 def test_student_notebook_in_chromium(lab):
     chromium = _chromium()
     from playwright.sync_api import sync_playwright
@@ -81,32 +113,13 @@ def test_student_notebook_in_chromium(lab):
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{lab}/lab/tree/01_regression/01_regression.ipynb?token={TOKEN}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]", state="attached",
-                                   timeout=90_000)
-            # run the first cells: title, imports, the first section's text and its figure
-            page.locator(".jp-Notebook .jp-Cell").first.click()
-            for _ in range(4):
-                page.keyboard.press("Shift+Enter")
-                time.sleep(0.3)
-            image = page.locator(".jp-OutputArea-output img").first
-            image.wait_for(timeout=120_000)
-            image.scroll_into_view_if_needed()
-            box = image.bounding_box()
-            assert box and box["width"] > 300 and box["height"] > 150, f"the plot is too small: {box}"
-            page.screenshot(path=str(OUT / "01_regression_plot.png"))
-            # nbgrader's Validate button on the saved notebook: every blank exercise fails
-            page.keyboard.press("Control+s")
-            time.sleep(1)
-            page.get_by_text("Validate", exact=True).click()
-            dialog = page.locator(".jp-Dialog")
-            dialog.wait_for(timeout=240_000)
-            page.wait_for_function("document.querySelector('.jp-Dialog').innerText.includes('Validation')",
-                                   timeout=240_000)
-            text = dialog.inner_text()
-            page.screenshot(path=str(OUT / "01_regression_validate.png"))
+            for attempt in range(2):  # one retry: a loaded CI machine can lose a keystroke to a slow page
+                try:
+                    text = _drive(browser, lab)
+                    break
+                except Exception:
+                    if attempt == 1:
+                        raise
         finally:
             browser.close()
     assert "Validation Results" in text
