@@ -32,8 +32,10 @@ def check_tournament(tournament, *, fitness=(0.3, 0.9, 0.1, 0.5, 0.7, 0.2), n_dr
                f"return {best} (the fittest); got {got}.",
                hint="the GA maximises fitness: take the largest." if got == worst else
                "draw `size` DIFFERENT individuals (rng.choice(n, size, replace=False)) and keep the fittest.")
-    a = tournament(f.copy(), 3, np.random.default_rng(seed + 1))
-    b = tournament(f.copy(), 3, np.random.default_rng(seed + 1))
+    # 20 tournaments from two generators with the same seed must agree (by chance: probability < 1e-8)
+    rng_a, rng_b = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+    a = [tournament(f.copy(), 3, rng_a) for _ in range(20)]
+    b = [tournament(f.copy(), 3, rng_b) for _ in range(20)]
     check_true(a == b, "`tournament` gave different answers for two generators with the same seed.",
                hint="draw every random number from the `rng` argument, not from np.random.")
     rng = np.random.default_rng(seed + 2)
