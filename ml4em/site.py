@@ -359,32 +359,13 @@ def student_versions(out, *, course_root="."):
     list of str
         The tutorials written (an empty list when the course has none yet).
     """
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
+    from .grading import find_assignments
+    from .student import generate_student_versions
 
-    from .grading import _config, find_assignments
-
-    names = find_assignments(course_root) if (Path(course_root) / "tutorials").is_dir() else []
-    if not names:
+    if not (Path(course_root) / "tutorials").is_dir() or not find_assignments(course_root):
         return []
-    tmp = Path(tempfile.mkdtemp(prefix="ml4em-site-"))
-    saved_path = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved_path])  # nbgrader runs alembic
-    try:
-        config = _config(tmp, course_root, None)
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        for name in names:
-            shutil.copytree(Path(course_root) / "tutorials" / name, tmp / api.coursedir.source_directory / name,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-            result = api.generate_assignment(name, force=True)
-            if not result["success"]:
-                raise RuntimeError(f"nbgrader could not generate the student version of {name}: "
-                                   f"{result.get('error') or result.get('log')}")
-            shutil.copytree(tmp / api.coursedir.release_directory / name, Path(out) / name, dirs_exist_ok=True)
-    finally:
-        os.environ["PATH"] = saved_path
-        shutil.rmtree(tmp, ignore_errors=True)
-    return names
+    written, _ = generate_student_versions(out, course_root=course_root, overwrite=True)
+    return written
 
 
 def tutorial_secrets(course_root="."):

@@ -6,6 +6,7 @@ nbgrader's ``generate_assignment`` makes: solutions replaced by stubs, hidden
 tests removed.
 """
 
+import os
 import shutil
 import sys
 import tempfile
@@ -51,6 +52,9 @@ def generate_student_versions(out, assignments=None, *, course_root=".", overwri
     if not todo:
         return written, skipped
     tmp = Path(tempfile.mkdtemp(prefix="ml4em-student-"))
+    saved_path = os.environ.get("PATH", "")
+    # nbgrader's database migrations run `alembic`, which lives beside this Python
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved_path])
     try:
         config = _config(tmp, course_root, None)
         api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
@@ -67,15 +71,13 @@ def generate_student_versions(out, assignments=None, *, course_root=".", overwri
             shutil.copytree(tmp / api.coursedir.release_directory / name, dest)
             written.append(name)
     finally:
+        os.environ["PATH"] = saved_path
         shutil.rmtree(tmp, ignore_errors=True)
     return written, skipped
 
 
 def main(args):
     """Entry point of ``ml4em student-version``; returns the exit code."""
-    import os
-
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     try:
         written, skipped = generate_student_versions(args.out, args.assignments or None,
                                                      course_root=args.course_root, overwrite=args.overwrite)

@@ -41,31 +41,19 @@ def test_figure_rules_accept_a_labelled_figure():
     assert figure_problems(fig) == []
 
 
-def test_figure_rules_reject_missing_units():
+@pytest.mark.parametrize("draw, xlabel, message", [
+    (lambda ax: ax.plot([0, 1], [0, 1], color=PALETTE[0]), "energy loss", "x label 'energy loss' has no unit"),
+    (lambda ax: ax.plot([0, 1], [0, 1], color="red"), "x (nm)", "not from ml4em.plotting.PALETTE"),
+    (lambda ax: ax.imshow(np.arange(16.0).reshape(4, 4), cmap="jet"), "x (nm)",
+     "colour map 'jet' is not perceptually uniform"),
+], ids=["missing-unit", "colour-outside-palette", "rainbow-colour-map"])
+def test_figure_rules_reject_bad_figures(draw, xlabel, message):
     fig, ax = new_figure()
-    ax.plot([0, 1], [0, 1], color=PALETTE[0])
-    ax.set_xlabel("energy loss")
+    draw(ax)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("intensity (counts)")
-    with pytest.raises(ValueError, match="x label 'energy loss' has no unit"):
-        LectureFigure(fig, "a line rising from the lower left to the upper right corner")
-
-
-def test_figure_rules_reject_colours_outside_the_palette():
-    fig, ax = new_figure()
-    ax.plot([0, 1], [0, 1], color="red")
-    ax.set_xlabel("x (nm)")
-    ax.set_ylabel("y (nm)")
-    with pytest.raises(ValueError, match="not from ml4em.plotting.PALETTE"):
-        LectureFigure(fig, "a red line rising from the lower left to the upper right corner")
-
-
-def test_figure_rules_reject_rainbow_colour_maps():
-    fig, ax = new_figure()
-    ax.imshow(np.arange(16.0).reshape(4, 4), cmap="jet")
-    ax.set_xlabel("x (nm)")
-    ax.set_ylabel("y (nm)")
-    with pytest.raises(ValueError, match="colour map 'jet' is not perceptually uniform"):
-        LectureFigure(fig, "a small image with a rainbow colour map from blue to red")
+    with pytest.raises(ValueError, match=message):
+        LectureFigure(fig, "a small figure that breaks one of the lecture figure rules")
 
 
 def test_figure_rules_check_colour_bar_labels():

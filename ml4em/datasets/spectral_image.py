@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .synthetic import _single_scattering, _zero_index, energy_axis, zlp_profile
+from .synthetic import _lowloss_axis, _single_scattering, _zero_index, zlp_profile
 
 __all__ = ["GEOMETRIES", "SpectralImage", "make_spectral_image", "log_ratio_thickness"]
 
@@ -279,17 +279,7 @@ def make_spectral_image(shape=(48, 48), *, energy_loss=None, geometry="flake", t
             raise ValueError(f"{name}={value!r} should be a number >= 0.")
     if isinstance(n_terraces, bool) or int(n_terraces) != n_terraces or n_terraces < 2:
         raise ValueError(f"n_terraces={n_terraces!r} should be an integer >= 2 (number of thickness levels).")
-    if energy_loss is None:
-        e = energy_axis(-4.0, 0.025, 1981)
-        e = e - e[160]
-    else:
-        e = np.asarray(energy_loss, dtype=float)
-        if e.ndim != 1 or e.size < 3 or not np.all(np.diff(e) > 0):
-            raise ValueError("energy_loss should be a 1-D increasing axis in eV with at least 3 channels; "
-                             f"got shape {e.shape}.")
-        if not e[0] <= 0.0 < e[-1]:
-            raise ValueError(f"energy_loss runs from {e[0]:g} to {e[-1]:g} eV; it should contain 0 eV, where the "
-                             "zero-loss peak is.")
+    e = _lowloss_axis(energy_loss)
     shape_zlp = _zlp_shape_on(e, zlp_shape, zlp_fwhm, zlp_tail)
     rng = np.random.default_rng(seed)
 

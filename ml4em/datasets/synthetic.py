@@ -142,6 +142,23 @@ class LowLossTruth:
     t_over_lambda: float
 
 
+
+def _lowloss_axis(energy_loss):
+    """The energy axis of a synthetic low-loss spectrum, eV: the WS2 set's axis (0.025 eV/channel, 1981 channels,
+    ZLP at channel 160) when ``energy_loss`` is None, otherwise ``energy_loss`` checked to be 1-D, increasing and
+    to contain 0 eV and positive losses."""
+    if energy_loss is None:
+        e = energy_axis(-4.0, 0.025, 1981)
+        return e - e[160]
+    e = np.asarray(energy_loss, dtype=float)
+    if e.ndim != 1 or e.size < 3 or not np.all(np.diff(e) > 0):
+        raise ValueError("energy_loss should be a 1-D increasing axis in eV with at least 3 channels; "
+                         f"got shape {e.shape}.")
+    if not e[0] <= 0.0 < e[-1]:
+        raise ValueError(f"energy_loss runs from {e[0]:g} to {e[-1]:g} eV; it should include 0 eV (the zero-loss "
+                         "peak) and positive energy losses.")
+    return e
+
 def make_lowloss_spectrum(energy_loss=None, *, n_spectra=1, zlp_height=1e6, zlp_fwhm=0.45, zlp_tail=0.02,
                           t_over_lambda=0.5, plasmon_energy=22.0, plasmon_width=8.0, band_gap=1.6,
                           gap_exponent=1.5, gap_strength=0.02, onset_rolloff=4.0, read_noise=5.0, seed=None):
@@ -192,16 +209,7 @@ def make_lowloss_spectrum(energy_loss=None, *, n_spectra=1, zlp_height=1e6, zlp_
     True
     """
     rng = np.random.default_rng(seed)
-    if energy_loss is None:
-        energy_loss = energy_axis(-4.0, 0.025, 1981)
-        energy_loss = energy_loss - energy_loss[160]
-    e = np.asarray(energy_loss, dtype=float)
-    if e.ndim != 1 or e.size < 3 or not np.all(np.diff(e) > 0):
-        raise ValueError("energy_loss should be a 1-D increasing axis in eV with at least 3 channels; "
-                         f"got shape {e.shape}.")
-    if not e[0] <= 0.0 < e[-1]:
-        raise ValueError(f"energy_loss runs from {e[0]:g} to {e[-1]:g} eV; it should include 0 eV (the zero-loss "
-                         "peak) and positive energy losses.")
+    e = _lowloss_axis(energy_loss)
     for name, value in {"n_spectra": n_spectra, "zlp_height": zlp_height, "t_over_lambda": t_over_lambda,
                         "plasmon_energy": plasmon_energy, "plasmon_width": plasmon_width}.items():
         if not value > 0:
