@@ -179,7 +179,7 @@ def test_any_dispersion():
     (dict(n_terraces=1), ValueError, r"n_terraces=1 should be an integer >= 2"),
     (dict(energy_loss=np.array([0.0, 1.0])), ValueError, r"at least 3 channels"),
     (dict(energy_loss=np.array([0.0, 2.0, 1.0])), ValueError, r"1-D increasing axis"),
-    (dict(energy_loss=np.linspace(1.0, 10.0, 50)), ValueError, r"should contain 0 eV"),
+    (dict(energy_loss=np.linspace(1.0, 10.0, 50)), ValueError, r"should include 0 eV"),
     (dict(zlp_shape=np.ones(10)), ValueError, r"zlp_shape has shape \(10,\) but energy_loss has \(1981,\)"),
     (dict(zlp_shape=np.zeros(1981)), ValueError, r"positive maximum"),
     (dict(zlp_shape=(np.array([0.0, 1.0, 0.5]), np.ones(3))), ValueError, r"increasing energy"),
