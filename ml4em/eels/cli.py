@@ -46,7 +46,7 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "zlp", help="ZLP subtraction with uncertainties and band gap (the EELS replica method)",
         description="Train an ensemble of ZLP models on Monte Carlo replicas of the sample spectra, subtract the "
-        "ZLP from their mean and fit the band gap, all with 68%% confidence-level bands (Roest et al., "
+        "ZLP from their mean and fit the band gap, all with 68% confidence-level bands (Roest et al., "
         "Ultramicroscopy 222 (2021) 113202).")
     p.add_argument("samples", nargs="+", metavar="SAMPLE_FILE",
                    help="spectra taken in the specimen (at least 2 in all, to estimate their spread)")
