@@ -3,6 +3,7 @@ pages, links, images and slides are checked (the build runs the lectures in quic
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -206,3 +207,14 @@ def test_make_slides_writes_standalone_decks(tmp_path):
     paths = site.write_slides({"part1": nb}, tmp_path, course_root=ROOT)
     assert [p.name for p in paths] == ["part1.slides.html"]
     assert (tmp_path / "mathjax" / "MathJax.js").is_file() and (tmp_path / "index.html").is_file()
+
+
+def test_every_figure_is_drawn_by_code(built):
+    """Figures reach the site only as outputs of executed cells (inline PNG); the repository holds no image file."""
+    sources = []
+    for path in built["out"].rglob("*.html"):
+        sources += [(path.name, s) for s in re.findall(r'<img\b[^>]*\bsrc="([^"]*)"', path.read_text(errors="ignore"))]
+    assert len(sources) >= 16  # both lectures' figures
+    assert [(name, s[:60]) for name, s in sources if not s.startswith("data:image/png;base64,")] == []
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert [f for f in tracked if f.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"))] == []
