@@ -114,7 +114,7 @@ def test_matches_sklearn_lloyd_from_the_same_centres(blobs, dtype, seed, tol):
 
 @pytest.mark.parametrize("n_threads", [1, 2, 3])
 def test_threads_and_chunks_do_not_change_the_result(monkeypatch, blobs, n_threads):
-    monkeypatch.setattr(cl, "_CHUNK_BYTES", 8 * 5 * 37)  # 37 rows a chunk: many chunks, a ragged last one
+    monkeypatch.setattr(cl.steps, "_CHUNK_BYTES", 8 * 5 * 37)  # 37 rows a chunk: many chunks, a ragged last one
     init = _init(blobs, 5, 3)
     ours = cl.KMeans(5, init=init, n_threads=n_threads).fit(blobs)
     theirs = SKLearnKMeans(5, init=init, n_init=1, algorithm="lloyd").fit(blobs)
