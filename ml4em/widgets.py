@@ -12,7 +12,6 @@ Used in: every tutorial (for example tutorials/01_regression).
 
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from ._config import static_widgets
 

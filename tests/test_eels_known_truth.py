@@ -5,7 +5,6 @@ band gap are known, and the published WS2 analysis (Roest et al., Ultramicroscop
 """
 
 import numpy as np
-import pytest
 
 from ml4em.datasets import energy_axis, load_ws2_lowloss, make_lowloss_spectrum
 from ml4em.eels import ZLPEnsemble, coverage, first_local_minimum, fwhm

@@ -25,7 +25,7 @@ def _check(lf):
     assert len(lf.alt) >= 40 and lf.caption
     w, h = lf.size_px
     assert w <= 1280 and h <= 620, f"{w}x{h} px does not fit a 1280 x 720 slide under a title"
-    assert f'alt="' in lf.html() and lf.png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 'alt="' in lf.html() and lf.png[:8] == b"\x89PNG\r\n\x1a\n"
     png, meta = lf._repr_png_()
     assert meta["alt"] == lf.alt and png == lf.png
     return lf

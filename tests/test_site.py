@@ -2,9 +2,7 @@
 pages, links, images and slides are checked (the build runs the lectures in quick mode)."""
 
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import nbformat
 import pytest
