@@ -106,6 +106,7 @@ def explore(plot, params, *, title=None, live=None, panel_size=(4.0, 3.2)):
 
     Examples
     --------
+    >>> import numpy as np
     >>> def draw(ax, slope):
     ...     x = np.linspace(0, 1, 5)
     ...     ax.plot(x, slope * x)
