@@ -112,7 +112,7 @@ def test_links_to_unreleased_tutorials_become_text():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("See [Tutorial 01](../tutorials/01_regression/01_regression.ipynb) and "
                                               "[Tutorial 09](../tutorials/09_spectral_image/09_spectral_image.ipynb).")]
-    out = site._unlink_missing(nb, ["01_regression"])
+    out = site.build._unlink_missing(nb, ["01_regression"])
     assert out.cells[0].source == ("See [Tutorial 01](../tutorials/01_regression/01_regression.ipynb) and "
                                    "Tutorial 09 (not released yet).")
     assert "09_spectral_image" in nb.cells[0].source  # the lecture itself is not changed
@@ -121,7 +121,7 @@ def test_links_to_unreleased_tutorials_become_text():
 def test_no_tutorials_yet_is_not_an_error(tmp_path):
     (tmp_path / "tutorials").mkdir()
     assert site.student_versions(tmp_path / "out", course_root=tmp_path) == []
-    page = site._tutorials_index(site.load_config(course_root=ROOT), [])
+    page = site.build._tutorials_index(site.load_config(course_root=ROOT), [])
     assert "No tutorial has been released yet" in page
 
 
