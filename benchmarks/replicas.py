@@ -58,7 +58,7 @@ import numpy as np
 from ml4em import by_mode
 from ml4em.datasets import DataUnavailableError, load_ws2_lowloss
 from ml4em.eels import ZLPEnsemble
-from ml4em.eels.model import train_lm
+from ml4em.eels.lm import train_lm
 
 DE1, DE2 = 1.8, 12.0
 N_SEQUENTIAL = 3

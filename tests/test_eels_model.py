@@ -1,9 +1,11 @@
-"""ml4em.eels.model: the ensemble of networks with a replica axis and its Levenberg-Marquardt training."""
+"""ml4em.eels.model and ml4em.eels.lm: the ensemble of networks with a replica axis and its Levenberg-Marquardt
+training."""
 
 import numpy as np
 import pytest
 
-from ml4em.eels.model import MLPShape, _Systems, forward, init_params, jacobian, train_lm
+from ml4em.eels.lm import _Systems, train_lm
+from ml4em.eels.model import MLPShape, forward, init_params, jacobian
 
 
 def test_shape_counts_parameters():

@@ -13,7 +13,8 @@ Modules, one topic each:
 - :mod:`~ml4em.eels.axis`        energy axis, ZLP centre and alignment, FWHM, t/lambda
 - :mod:`~ml4em.eels.regions`     the automatic choice of dE1 and dE2
 - :mod:`~ml4em.eels.replicas`    training data, Monte Carlo replicas, splits, chi2
-- :mod:`~ml4em.eels.model`       the ensemble of networks with a replica axis, Levenberg-Marquardt training
+- :mod:`~ml4em.eels.model`       the ensemble of networks with a replica axis: weights, forward pass, Jacobian
+- :mod:`~ml4em.eels.lm`          Levenberg-Marquardt training of all replicas at once, with early stopping
 - :mod:`~ml4em.eels.zlp`         :class:`ZLPEnsemble`, the ZLP model with uncertainties
 - :mod:`~ml4em.eels.predict`     medians, 68% bands, chi2 cut, coverage
 - :mod:`~ml4em.eels.subtract`    matching the ZLP to a spectrum and subtracting it
@@ -30,7 +31,8 @@ from .extrapolate import ZLPSeries, make_zlp_series, relative_band_width
 from .image import BandGapMaps, ImageZLP, cluster_by_thickness, load_spectral_image, thickness_map
 from .axis import (EnergyAxis, align_zlp, check_spectra, fwhm, integrated_intensity, t_over_lambda,
                    zero_loss_intensity, zlp_centre)
-from .model import LMResult, MLPShape, forward, init_params, jacobian, train_lm
+from .lm import LMResult, train_lm
+from .model import MLPShape, forward, init_params, jacobian
 from .predict import Band, band, coverage, select_replicas
 from .regions import choose_dE1, choose_dE2, choose_regions, first_local_minimum, noise_level, smooth_spectrum
 from .replicas import TrainingSet, chi2_per_point, make_replicas, make_training_set, split_replicas

@@ -4,7 +4,7 @@
 ``__init__``, ``fit`` validates, trains and sets attributes ending in ``_``,
 ``predict`` and ``band`` evaluate. Training data, replicas and the split
 come from :mod:`ml4em.eels.replicas`, the vectorised networks and their
-Levenberg-Marquardt training from :mod:`ml4em.eels.model`.
+Levenberg-Marquardt training from :mod:`ml4em.eels.lm`.
 
 Method: Roest et al., "Charting the low-loss region in electron energy loss
 spectroscopy with machine learning", Ultramicroscopy 222 (2021) 113202,
@@ -19,7 +19,8 @@ import time
 import numpy as np
 
 from .axis import check_spectra, fwhm, zlp_centre
-from .model import MLPShape, forward, init_params, train_lm
+from .lm import train_lm
+from .model import MLPShape, forward, init_params
 from .predict import band, select_replicas
 from .regions import choose_regions, noise_level
 from .replicas import UNCERTAINTIES, make_replicas, make_training_set, split_replicas
@@ -221,7 +222,7 @@ class ZLPEnsemble:
         return np.concatenate(cols, axis=1)
 
     def _train(self, rows, *, max_iter, patience, restarts, progress=False, init=None):
-        """Levenberg-Marquardt training of the replicas ``rows`` (see :func:`ml4em.eels.model.train_lm`)."""
+        """Levenberg-Marquardt training of the replicas ``rows`` (see :func:`ml4em.eels.lm.train_lm`)."""
         a = {k: v[rows] for k, v in self.arrays_.items()}
         theta0 = self.init_params_[rows] if init is None else init
         bar = None
@@ -250,7 +251,7 @@ class ZLPEnsemble:
 
         Returns
         -------
-        ml4em.eels.model.LMResult
+        ml4em.eels.lm.LMResult
         """
         self._check_fitted()
         rows = np.asarray(rows, dtype=int)

@@ -1,0 +1,342 @@
+"""Levenberg-Marquardt training of an ensemble of networks, all replicas at once, with early stopping.
+
+Every replica is its own least-squares problem: its weights minimise the weighted chi2 of its own training
+data. Each iteration builds every replica's damped normal equations from the batched Jacobian of
+:func:`ml4em.eels.model.jacobian` and solves them in one batched call; each replica keeps its own damping and
+stops on its own validation chi2. A network of a few hundred parameters reaches its minimum validation chi2 in
+tens to hundreds of iterations, where first-order methods (Adam) need tens of thousands of epochs.
+
+Used in: tutorials/07_eels_replicas (through :class:`ml4em.eels.ZLPEnsemble`).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .model import forward, init_params, jacobian
+
+__all__ = ["LMResult", "train_lm"]
+
+
+@dataclass
+class LMResult:
+    """What :func:`train_lm` returns.
+
+    Attributes
+    ----------
+    params : ndarray of shape (n_replicas, n_params)
+        Weights at the minimum validation chi2 of each replica.
+    train_chi2, val_chi2 : ndarray of shape (n_replicas,)
+        chi2 per point on the training and validation points at those weights.
+    n_iter : ndarray of int, shape (n_replicas,)
+        Iterations each replica ran (over all its starts) before its
+        stopping rule fired.
+    best_iter : ndarray of int, shape (n_replicas,)
+        Iteration of the minimum validation chi2 within the last start
+        (0 = the initial weights).
+    restarts : ndarray of int, shape (n_replicas,)
+        How many times each replica was started again from new random weights.
+    history : dict of str to list of float
+        ``train_chi2`` and ``val_chi2``: median chi2 per point of the
+        replicas still training, one value per iteration of the first pass.
+    iterations : int
+        Batched iterations run in all passes together.
+    """
+
+    params: np.ndarray
+    train_chi2: np.ndarray
+    val_chi2: np.ndarray
+    n_iter: np.ndarray
+    best_iter: np.ndarray
+    restarts: np.ndarray
+    history: dict = field(default_factory=dict)
+    iterations: int = 0
+
+
+def _objective(theta, x, y, w, shape, decay):
+    """Training objective per replica: chi2 plus the weight decay term."""
+    r = (forward(theta, x, shape) - y) * w
+    return np.sum(r * r, axis=1) + decay * np.sum(theta * theta, axis=1)
+
+
+class _Systems:
+    """Damped Gauss-Newton systems of all replicas, updated row by row.
+
+    The step for damping ``lam`` minimises the linearised
+    ``|r + J delta|^2 + decay |theta + delta|^2 + lam s |delta|^2``, that is
+    ``delta = -(J^T J + mu I)^-1 (J^T r + decay theta)`` with
+    ``mu = decay + lam s``, where ``s = trace(J^T J) / n_params`` makes the
+    damping independent of the scale of the residuals. With fewer training points than parameters the
+    smaller dual system is solved instead, using
+    ``(J^T J + mu I)^-1 J^T = J^T (J J^T + mu I)^-1``. The products and
+    solves run in float32: a step is only a proposal, accepted or rejected
+    on the float64 objective, and float32 halves their cost.
+    """
+
+    def __init__(self, n_rep, n_pts, n_par, decay):
+        self.decay = float(decay)
+        self.dual = n_pts < n_par
+        size = n_pts if self.dual else n_par
+        self.jac = np.zeros((n_rep, n_pts, n_par), dtype=np.float32)
+        self.r = np.zeros((n_rep, n_pts), dtype=np.float32)
+        self.theta = np.zeros((n_rep, n_par), dtype=np.float32)
+        self.mat = np.zeros((n_rep, size, size), dtype=np.float32)
+        self.grad = np.zeros((n_rep, n_par), dtype=np.float32)
+        self.scale = np.ones(n_rep)
+
+    def update(self, rows, theta, x, y, w, shape):
+        """Linearise the replicas ``rows`` at ``theta`` (their rows); return their chi2 and objective."""
+        pred, jac = jacobian(theta, x, shape)
+        r = (pred - y) * w
+        jw = (jac * w[..., None]).astype(np.float32)
+        jt = np.swapaxes(jw, 1, 2)
+        self.jac[rows], self.r[rows], self.theta[rows] = jw, r, theta
+        self.scale[rows] = np.einsum("rnp,rnp->r", jw, jw, dtype=float) / jw.shape[2] + 1e-30
+        if self.dual:
+            self.mat[rows] = np.matmul(jw, jt)
+        else:
+            self.mat[rows] = np.matmul(jt, jw)
+            self.grad[rows] = np.matmul(jt, r.astype(np.float32)[..., None])[..., 0] + self.decay * theta
+        chi2 = np.sum(r * r, axis=1)
+        return chi2, chi2 + self.decay * np.sum(theta * theta, axis=1)
+
+    def step(self, rows, lam):
+        """Parameter steps, shape (len(rows), n_params), for dampings ``lam``."""
+        mu = (self.decay + lam * self.scale[rows]).astype(np.float32)
+        a = self.mat[rows]
+        idx = np.arange(a.shape[1])
+        a[:, idx, idx] += mu[:, None]
+        if not self.dual:
+            return -np.linalg.solve(a, self.grad[rows][..., None])[..., 0].astype(float)
+        jac, theta = self.jac[rows], self.theta[rows]
+        jt = np.swapaxes(jac, 1, 2)
+        rhs = self.r[rows][..., None]
+        if self.decay > 0:
+            rhs = np.concatenate([rhs, np.matmul(jac, theta[..., None])], axis=2)
+        sol = np.linalg.solve(a, rhs)
+        step = -np.matmul(jt, sol[..., :1])[..., 0]
+        if self.decay > 0:  # (J^T J + mu I)^-1 theta = (theta - J^T (J J^T + mu I)^-1 J theta) / mu
+            step -= (self.decay / mu)[:, None] * (theta - np.matmul(jt, sol[..., 1:])[..., 0])
+        return step.astype(float)
+
+
+class _Pool:
+    """Runs a function on chunks of replica rows in threads (BLAS kept single-threaded meanwhile).
+
+    Batched small matrix products parallelise badly inside BLAS (each
+    product is too small to split); splitting the replica axis between
+    threads keeps every core busy instead. numpy releases the GIL in these
+    calls.
+    """
+
+    def __init__(self, n_jobs):
+        self.n_jobs = max(int(n_jobs), 1)
+        self._executor = None
+        self._limits = None
+
+    def __enter__(self):
+        if self.n_jobs > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._executor = ThreadPoolExecutor(self.n_jobs)
+        try:
+            from threadpoolctl import threadpool_limits
+
+            self._limits = threadpool_limits(1)
+        except ImportError:  # without threadpoolctl BLAS keeps its own threads
+            self._limits = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+        if self._executor is not None:
+            self._executor.shutdown()
+
+    def map(self, fn, rows):
+        """``fn(chunk)`` for chunks of ``rows``; results (tuples of arrays or arrays) concatenated."""
+        if self._executor is None or rows.size < 2 * self.n_jobs:
+            return fn(rows)
+        parts = [p for p in np.array_split(rows, self.n_jobs) if p.size]
+        results = list(self._executor.map(fn, parts))
+        if isinstance(results[0], tuple):
+            return tuple(np.concatenate(items) for items in zip(*results))
+        return np.concatenate(results)
+
+
+def _default_jobs():
+    import os
+
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+def train_lm(theta0, shape, x_train, y_train, w_train, x_val, y_val, w_val, *, max_iter=500, patience=30,
+             min_delta=1e-3, decay=0.0, restarts=2, restart_factor=3.0, lam0=1e-2, lam_max=1e8, n_jobs=None,
+             callback=None, seed=None):
+    """Fit every replica's network by Levenberg-Marquardt with early stopping, all at once.
+
+    Each replica k minimises its training chi2
+    ``sum_i w_ki^2 (f_k(x_ki) - y_ki)^2`` (plus ``decay |theta_k|^2``).
+    One iteration solves the damped Gauss-Newton systems of all replicas
+    still training in one batched call; a step that lowers the objective is
+    kept and its damping shrinks, otherwise the damping grows. After each
+    kept step the validation chi2 is evaluated and the weights at its
+    minimum are kept.
+
+    Stopping rule, per replica: stop when the validation chi2 has not
+    improved by a relative ``min_delta`` for ``patience`` iterations, when
+    the damping exceeds ``lam_max`` (no step lowers the objective: a
+    minimum), or after ``max_iter`` iterations. A replica that ends with a
+    training chi2 per point above ``restart_factor`` times the ensemble
+    median (a poor local minimum) is started again from new random weights,
+    at most ``restarts`` times; the better of its starts is kept.
+
+    Parameters
+    ----------
+    theta0 : ndarray of shape (n_replicas, n_params)
+        Initial weights (:func:`init_params`).
+    shape : MLPShape
+    x_train : ndarray of shape (n_replicas, n_train, n_inputs)
+        Scaled training inputs per replica.
+    y_train, w_train : ndarray of shape (n_replicas, n_train)
+        Targets and weights 1/sigma (in the units of the targets).
+    x_val, y_val, w_val : the same for the validation points, (n_replicas, n_val, ...)
+    max_iter, patience : int
+        Iteration cap and patience of the stopping rule.
+    min_delta : float
+        Relative decrease of the validation chi2 that counts as an improvement.
+    decay : float
+        Weight decay (L2 penalty on all parameters), default none.
+    restarts : int
+        New starts allowed for a replica stuck in a poor minimum.
+    restart_factor : float
+        A replica restarts when its training chi2 exceeds this multiple of the median.
+    lam0, lam_max : float
+        Initial and largest damping.
+    n_jobs : int, optional
+        Threads that share the replica axis; default the available CPU cores.
+    callback : callable, optional
+        ``callback(iteration, n_active, median_train_chi2, median_val_chi2)``
+        after every iteration (progress bars).
+    seed : int, numpy.random.Generator or None
+        For the new random weights of restarted replicas.
+
+    Returns
+    -------
+    LMResult
+
+    References
+    ----------
+    Marquardt, "An algorithm for least-squares estimation of nonlinear
+    parameters", J. Soc. Ind. Appl. Math. 11 (1963) 431,
+    doi:10.1137/0111030.
+    """
+    for name, value, low in (("max_iter", max_iter, 0), ("patience", patience, 1), ("restarts", restarts, 0)):
+        if int(value) != value or value < low:
+            raise ValueError(f"{name}={value!r} should be an integer >= {low}.")
+    if not restart_factor > 1:
+        raise ValueError(f"restart_factor={restart_factor!r} should be > 1 (a multiple of the median chi2).")
+    rng = np.random.default_rng(seed)
+    theta0 = np.array(theta0, dtype=float)
+    n_rep = theta0.shape[0]
+    n_train = max(int(np.sum(w_train[0] > 0)), 1)
+    n_val = max(int(np.sum(w_val[0] > 0)), 1)
+    data = (x_train, y_train, w_train, x_val, y_val, w_val)
+    with _Pool(_default_jobs() if n_jobs is None else n_jobs) as pool:
+        rows = np.arange(n_rep)
+        out = _lm_pass(theta0, rows, shape, data, pool, max_iter, patience, min_delta, decay, lam0, lam_max,
+                       callback)
+        history = out.pop("history")
+        iterations = out.pop("iterations")
+        result = out
+        n_restarts = np.zeros(n_rep, dtype=int)
+        for _ in range(int(restarts)):
+            median = np.median(result["train"])
+            redo = np.flatnonzero(result["train"] > restart_factor * median)
+            if redo.size == 0:
+                break
+            theta_new = init_params(shape, redo.size, seed=rng)
+            sub = tuple(a[redo] for a in data)
+            again = _lm_pass(theta_new, np.arange(redo.size), shape, sub, pool, max_iter, patience, min_delta,
+                             decay, lam0, lam_max, None)
+            iterations += again["iterations"]
+            n_restarts[redo] += 1
+            result["n_iter"][redo] += again["n_iter"]
+            better = again["val"] < result["val"][redo]
+            for key in ("theta", "val", "train", "best_iter"):
+                result[key][redo[better]] = again[key][better]
+    return LMResult(params=result["theta"], train_chi2=result["train"] / n_train, val_chi2=result["val"] / n_val,
+                    n_iter=result["n_iter"], best_iter=result["best_iter"], restarts=n_restarts, history=history,
+                    iterations=iterations)
+
+
+def _lm_pass(theta0, rows_all, shape, data, pool, max_iter, patience, min_delta, decay, lam0, lam_max, callback):
+    """One Levenberg-Marquardt run of the replicas in ``data`` (see :func:`train_lm`)."""
+    x_tr, y_tr, w_tr, x_va, y_va, w_va = data
+    theta = theta0.copy()
+    n_rep, n_par = theta.shape
+    n_train = max(int(np.sum(w_tr[0] > 0)), 1)
+    n_val = max(int(np.sum(w_va[0] > 0)), 1)
+    systems = _Systems(n_rep, x_tr.shape[1], n_par, decay)
+
+    def linearise(rows):
+        return systems.update(rows, theta[rows], x_tr[rows], y_tr[rows], w_tr[rows], shape)
+
+    def validate(rows):
+        return _objective(theta[rows], x_va[rows], y_va[rows], w_va[rows], shape, 0.0)
+
+    chi2, obj = pool.map(linearise, rows_all)
+    val = pool.map(validate, rows_all)
+    best = {"theta": theta.copy(), "val": val.copy(), "train": chi2.copy(), "best_iter": np.zeros(n_rep, dtype=int)}
+    ref_val = val.copy()  # the last value that counted as an improvement for the patience
+    last_improved = np.zeros(n_rep, dtype=int)
+    n_iter = np.zeros(n_rep, dtype=int)
+    lam = np.full(n_rep, float(lam0))
+    active = rows_all.copy()
+    history = {"train_chi2": [], "val_chi2": []}
+    iteration = 0
+    while active.size and iteration < max_iter:
+        iteration += 1
+
+        def propose(rows):
+            trial = theta[rows] + systems.step(rows, lam[rows])
+            return trial, _objective(trial, x_tr[rows], y_tr[rows], w_tr[rows], shape, decay)
+
+        try:
+            trial, trial_obj = pool.map(propose, active)
+        except np.linalg.LinAlgError:  # an exactly singular system: damp harder and try again
+            lam[active] *= 10.0
+            n_iter[active] += 1
+            continue
+        ok = np.isfinite(trial_obj) & (trial_obj < obj[active])
+        lam[active] = np.where(ok, np.maximum(lam[active] / 3.0, 1e-9), lam[active] * 4.0)
+        n_iter[active] += 1
+        kept = active[ok]
+        if kept.size:
+            theta[kept] = trial[ok]
+            chi2[kept], obj[kept] = pool.map(linearise, kept)
+            v = pool.map(validate, kept)
+            val[kept] = v
+            better = v < best["val"][kept]
+            improved = kept[better]
+            best["val"][improved] = v[better]
+            best["train"][improved] = chi2[improved]
+            best["theta"][improved] = theta[improved]
+            best["best_iter"][improved] = n_iter[improved]
+            clear = v < ref_val[kept] * (1.0 - min_delta)
+            ref_val[kept[clear]] = v[clear]
+            last_improved[kept[clear]] = n_iter[kept[clear]]
+        history["train_chi2"].append(float(np.median(chi2[active])) / n_train)
+        history["val_chi2"].append(float(np.median(val[active])) / n_val)
+        if callback is not None:
+            callback(iteration, active.size, history["train_chi2"][-1], history["val_chi2"][-1])
+        stale = (n_iter[active] - last_improved[active]) >= patience
+        stuck = lam[active] > lam_max
+        active = active[~(stale | stuck)]
+    best["n_iter"] = n_iter
+    best["history"] = history
+    best["iterations"] = iteration
+    return best
