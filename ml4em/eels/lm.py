@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._resources import available_cpus
 from .model import forward, init_params, jacobian
 
 __all__ = ["LMResult", "train_lm"]
@@ -164,15 +165,6 @@ class _Pool:
         return np.concatenate(results)
 
 
-def _default_jobs():
-    import os
-
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not on Linux
-        return max(os.cpu_count() or 1, 1)
-
-
 def train_lm(theta0, shape, x_train, y_train, w_train, x_val, y_val, w_val, *, max_iter=500, patience=30,
              min_delta=1e-3, decay=0.0, restarts=2, restart_factor=3.0, lam0=1e-2, lam_max=1e8, n_jobs=None,
              callback=None, seed=None):
@@ -245,7 +237,7 @@ def train_lm(theta0, shape, x_train, y_train, w_train, x_val, y_val, w_val, *, m
     n_train = max(int(np.sum(w_train[0] > 0)), 1)
     n_val = max(int(np.sum(w_val[0] > 0)), 1)
     data = (x_train, y_train, w_train, x_val, y_val, w_val)
-    with _Pool(_default_jobs() if n_jobs is None else n_jobs) as pool:
+    with _Pool(available_cpus() if n_jobs is None else n_jobs) as pool:
         rows = np.arange(n_rep)
         out = _lm_pass(theta0, rows, shape, data, pool, max_iter, patience, min_delta, decay, lam0, lam_max,
                        callback)

@@ -27,9 +27,9 @@ Used in: tutorials/06_genetic_algorithms.
 from .genes import Categorical, Integer, Real, crossover, mutate, random_genome, tournament_select
 from .patchnet import PatchNetFitness, make_patch_data, patch_net_space
 from .rastrigin import plot_rastrigin_population, rastrigin, rastrigin_fitness, rastrigin_gradient, rastrigin_space
-from .search import GeneticAlgorithm, SearchResult, plot_search, random_search
+from .search import GeneticAlgorithm, SearchResult, plot_search, random_search, suggested_n_jobs
 
 __all__ = ["Integer", "Real", "Categorical", "random_genome", "mutate", "crossover", "tournament_select",
-           "SearchResult", "GeneticAlgorithm", "random_search", "rastrigin", "rastrigin_gradient", "rastrigin_space",
-           "rastrigin_fitness", "make_patch_data", "patch_net_space", "PatchNetFitness", "plot_search",
-           "plot_rastrigin_population"]
+           "SearchResult", "GeneticAlgorithm", "random_search", "suggested_n_jobs", "rastrigin", "rastrigin_gradient",
+           "rastrigin_space", "rastrigin_fitness", "make_patch_data", "patch_net_space", "PatchNetFitness",
+           "plot_search", "plot_rastrigin_population"]

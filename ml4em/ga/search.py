@@ -1,6 +1,8 @@
-"""Searches over a space of genes under a budget of fitness evaluations: :class:`GeneticAlgorithm` and
-:func:`random_search`, evaluated in this process or in a pool of worker processes, and the figure that
-compares them.
+"""Searches over a space of genes under a budget of fitness evaluations, in this process or in worker processes.
+
+:class:`GeneticAlgorithm` and :func:`random_search` share the evaluation of genomes (one seed per evaluation,
+so the result does not depend on the number of processes); :func:`suggested_n_jobs` chooses how many worker
+processes the machine can afford; :func:`plot_search` compares searches.
 """
 
 import concurrent.futures
@@ -11,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._resources import available_cpus, memory_limit_bytes, memory_used_bytes
 from .genes import _check_space, crossover, mutate, random_genome, tournament_select
 
-__all__ = ["SearchResult", "GeneticAlgorithm", "random_search", "plot_search"]
+__all__ = ["SearchResult", "GeneticAlgorithm", "random_search", "suggested_n_jobs", "plot_search"]
 
 
 # ---------------------------------------------------------------- evaluation
@@ -120,6 +123,52 @@ def _check_budget(n_evaluations):
     if isinstance(n_evaluations, bool) or not isinstance(n_evaluations, (int, np.integer)) or n_evaluations < 1:
         raise ValueError(f"n_evaluations={n_evaluations!r} should be a positive integer (the budget).")
     return int(n_evaluations)
+
+
+def suggested_n_jobs(max_jobs=2, *, worker_mb=800, reserve_mb=500):
+    """How many processes to evaluate a generation in: as many as the CPUs and the memory allow, at most ``max_jobs``.
+
+    On Binder (2 GB) or a JupyterHub with a memory limit, every worker is a Python process with its own
+    TensorFlow; two of them beside the notebook's kernel can exceed the limit, and the kernel dies. The limit
+    is read from ``MEM_LIMIT`` (set by JupyterHub and Binder) or the container's cgroup, the CPUs from the
+    process's affinity, ``CPU_LIMIT`` and the cgroup's quota (see :mod:`ml4em._resources`).
+
+    Parameters
+    ----------
+    max_jobs : int, default 2
+        The most processes to suggest.
+    worker_mb : float, default 800
+        Peak memory of one worker process in MB. A worker that trains :class:`~ml4em.ga.PatchNetFitness`
+        networks at the tutorial's full size grows to about 770 MB (TensorFlow and its caches). With
+        ``n_jobs=1`` the evaluations run in this process and add about as much to it.
+    reserve_mb : float, default 500
+        Memory in MB kept free for everything else: the Jupyter server (about 100 MB), other open notebooks,
+        the notebook's own growth. Where no cgroup reports the container's usage, only this process counts as
+        in use, and the reserve covers the rest.
+
+    Returns
+    -------
+    int
+        Between 1 and ``max_jobs``: ``min(max_jobs, CPUs, (limit - in use - reserve) // worker)``, where the
+        memory term counts only under a memory limit.
+
+    Examples
+    --------
+    >>> 1 <= suggested_n_jobs(2) <= 2
+    True
+    """
+    if isinstance(max_jobs, bool) or not isinstance(max_jobs, (int, np.integer)) or max_jobs < 1:
+        raise ValueError(f"max_jobs={max_jobs!r} should be a positive integer (the most processes to use).")
+    if not np.isfinite(worker_mb) or worker_mb <= 0:
+        raise ValueError(f"worker_mb={worker_mb!r} should be a positive number of MB (the peak of one evaluation).")
+    if not np.isfinite(reserve_mb) or reserve_mb < 0:
+        raise ValueError(f"reserve_mb={reserve_mb!r} should be a number of MB, 0 or more.")
+    n = min(int(max_jobs), available_cpus())
+    limit = memory_limit_bytes()
+    if limit is not None:
+        free_mb = (limit - memory_used_bytes()) / 2**20 - reserve_mb
+        n = min(n, int(free_mb // worker_mb))
+    return max(n, 1)
 
 
 def random_search(fitness, space, *, n_evaluations, n_jobs=1, seed=None, progress=False):
