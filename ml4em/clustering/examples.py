@@ -1,6 +1,4 @@
-"""Data and figures for tutorial 03: a sack of unlabelled potatoes, the steps of K-means drawn one by one, and
-the thickness clusters of a spectral image.
-"""
+"""Data and figures for tutorial 03: unlabelled potatoes, K-means step by step, thickness clusters."""
 
 import numpy as np
 

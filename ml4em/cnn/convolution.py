@@ -1,5 +1,4 @@
-"""Convolution and max pooling written out in numpy, and small kernels that show what one filter picks out of
-a STEM image.
+"""Convolution and max pooling written out in numpy, and kernels that show what one filter picks out.
 
 As in Keras, "convolution" is the cross-correlation: the kernel is not flipped.
 """

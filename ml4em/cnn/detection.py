@@ -1,6 +1,7 @@
-"""Defect detection scored as in the lecture: positions read off a probability map, matched one-to-one to the
-true defects within a tolerance radius, precision, recall and F1, and the map of true positives, false
-negatives and false positives.
+"""Defect detection scored as in the lecture: precision, recall and F1 within a tolerance radius.
+
+Positions are read off a probability map and matched one-to-one to the true defects; the map of true
+positives, false negatives and false positives shows where the detector errs.
 """
 
 import numpy as np

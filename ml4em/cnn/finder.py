@@ -1,5 +1,7 @@
-"""The defect finder: a U-Net trained on simulated STEM images with a weighted cross-entropy, its F1 against
-electron dose, and the dose explorer.
+"""The defect finder: a U-Net trained on simulated STEM images, and its F1 against electron dose.
+
+Training uses a weighted cross-entropy (defect pixels are rare); the dose explorer shows the finder at work
+as the dose changes.
 """
 
 import time

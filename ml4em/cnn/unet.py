@@ -1,5 +1,4 @@
-"""Fully-convolutional Keras networks for images: the scaling of STEM images, a U-Net builder, and the defect
-U-Net of tutorial 04.
+"""Fully-convolutional Keras networks for images: STEM image scaling, a U-Net builder, the defect U-Net.
 
 Keras is imported inside the builders.
 """

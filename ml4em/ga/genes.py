@@ -1,5 +1,4 @@
-"""Genes and genomes, and the operators of a genetic algorithm: mutation, uniform crossover and tournament
-selection.
+"""Genes, genomes, and the operators of a genetic algorithm: mutation, crossover, tournament selection.
 
 A search space is a dict ``{gene name: Integer(...) | Real(...) | Categorical(...)}``; a genome is a dict
 ``{gene name: value}`` with one value from each gene's range.

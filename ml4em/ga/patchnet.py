@@ -1,5 +1,4 @@
-"""Designing a network with a genetic algorithm: the fitness of a small CNN architecture on simulated STEM
-patches.
+"""Designing a network with a genetic algorithm: a small CNN's fitness on simulated STEM patches.
 
 :class:`PatchNetFitness` trains a CNN with the genes' architecture and training settings to tell patches
 centred on a defect from intact ones, and returns its validation accuracy, in the spirit of MENNDL (Patton

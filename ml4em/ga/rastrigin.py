@@ -1,5 +1,6 @@
-"""The Rastrigin function: a multimodal test problem for optimisers, with its gradient, its search space, and
-the figure of a GA population over its map.
+"""The Rastrigin function, a multimodal test problem for optimisers, and a GA population over its map.
+
+Also its gradient (for gradient descent) and its search space.
 
 Its global minimum is 0 at the origin, surrounded by a local minimum near every point of the integer grid:
 a gradient method stops in the nearest one.

@@ -1,5 +1,7 @@
-"""Partial-scan completion with a conditional GAN: a U-Net generator and a patch discriminator, trained with
-an L1 loss plus an adversarial loss, in Keras 3 style (a ``keras.Model`` with its own ``train_step``).
+"""Partial-scan completion with a conditional GAN: a U-Net generator against a patch discriminator.
+
+The generator is trained with an L1 loss plus an adversarial loss, in Keras 3 style (a ``keras.Model`` with
+its own ``train_step``).
 
 :class:`ScanCompleter` wraps the training on simulated images and the evaluation against interpolation.
 """

@@ -1,5 +1,4 @@
-"""Partial STEM scans: which pixels a scan visits, the scaling of scanned images, and interpolation as the
-baseline completion.
+"""Partial STEM scans: the pixels a scan visits, the scaling of scanned images, interpolation as baseline.
 
 A scan that visits about 10 % of the pixels (along a spiral, random lines or random points) cuts the dose
 and the scan time by ten; the rest of the image must be inferred.

@@ -1,5 +1,6 @@
-"""The adversarial game on a toy distribution: a ring of Gaussians in 2-D, a GAN of two small MLPs, and a
-measure of mode collapse.
+"""The adversarial game on a toy distribution: a ring of Gaussians in 2-D, a GAN of two small MLPs.
+
+And a measure of mode collapse: which modes the generator's samples reach.
 
 Keras 3 code on the TensorFlow backend; :class:`ToyGAN` writes its own ``train_step``.
 """

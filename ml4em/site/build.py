@@ -1,5 +1,7 @@
-"""The course website: lectures, student versions of the tutorials with launch links, glossary, assignment and
-slides, rendered offline by Sphinx with MyST-NB; and the command line ``python -m ml4em.site``.
+"""The course website, rendered offline by Sphinx with MyST-NB, and the command ``python -m ml4em.site``.
+
+The site holds the lectures, the student versions of the tutorials with launch links, the glossary, the
+assignment and the slides.
 """
 
 import re

@@ -1,5 +1,6 @@
-"""What students may see: the student versions of the tutorials, and a scan of built files for text that only
-the instructor versions hold (solutions and hidden tests).
+"""What students may see: the student versions, and a scan of built files for instructor-only text.
+
+Instructor-only text is any line found only inside the solution and hidden-test regions of a tutorial.
 """
 
 from html.parser import HTMLParser

@@ -1,6 +1,4 @@
-"""The lecture notebooks: where they are, their titles, and their execution (once, for the site and the
-slides).
-"""
+"""The lecture notebooks: where they are, their titles, and their execution (once, for site and slides)."""
 
 import os
 from contextlib import contextmanager

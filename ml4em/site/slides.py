@@ -1,6 +1,4 @@
-"""reveal.js slides of the lectures at 1280 x 720, with reveal.js and MathJax copied beside them so that they
-work offline.
-"""
+"""reveal.js slides of the lectures at 1280 x 720, with reveal.js and MathJax beside them for offline use."""
 
 import html
 import shutil
