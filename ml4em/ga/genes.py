@@ -15,8 +15,6 @@ __all__ = ["Integer", "Real", "Categorical", "random_genome", "mutate", "crossov
 
 
 @dataclass(frozen=True)
-
-
 class Integer:
     """An integer gene in ``[low, high]`` (both included)."""
 
@@ -37,8 +35,6 @@ class Integer:
 
 
 @dataclass(frozen=True)
-
-
 class Real:
     """A real gene in ``[low, high]``; ``log=True`` searches the logarithm (for learning rates)."""
 
@@ -67,8 +63,6 @@ class Real:
 
 
 @dataclass(frozen=True)
-
-
 class Categorical:
     """A gene that takes one of ``choices``."""
 

@@ -72,8 +72,6 @@ def make_patch_data(n_patches, *, size=16, dose=5e3, seed=None, **simulate_kwarg
 
 
 @lru_cache(maxsize=4)
-
-
 def _patch_split(n_train, n_val, size, dose, data_seed):
     x, y = make_patch_data(n_train + n_val, size=size, dose=dose, seed=data_seed)
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
@@ -93,8 +91,6 @@ def patch_net_space():
 
 
 @dataclass(frozen=True)
-
-
 class PatchNetFitness:
     """Validation accuracy of a small CNN that tells defect columns from intact ones (a picklable fitness).
 

@@ -84,8 +84,6 @@ class _Evaluator:
 
 
 @dataclass
-
-
 class SearchResult:
     """What a search found.
 

@@ -15,8 +15,6 @@ __all__ = ["SiteConfig", "load_config", "launch_links", "launch_html"]
 
 
 @dataclass(frozen=True)
-
-
 class SiteConfig:
     """The settings of ``site/site.cfg``.
 
