@@ -18,8 +18,12 @@ explorer then renders once with its default values.
 """
 
 import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
 
-__all__ = ["is_quick", "by_mode", "static_widgets", "QUICK_ENV", "STATIC_ENV"]
+__all__ = ["is_quick", "by_mode", "static_widgets", "restored_environ", "scripts_on_path", "QUICK_ENV",
+           "STATIC_ENV"]
 
 QUICK_ENV = "ML4EM_QUICK"
 STATIC_ENV = "ML4EM_STATIC_WIDGETS"
@@ -68,3 +72,34 @@ def by_mode(full, quick):
 def static_widgets():
     """Return True when explorers should draw static figures (``ML4EM_STATIC_WIDGETS=1``)."""
     return _flag(STATIC_ENV)
+
+
+@contextmanager
+def restored_environ(*keys):
+    """Give the environment variables ``keys`` back their values (or their absence) when the block ends.
+
+    Examples
+    --------
+    >>> with restored_environ("ML4EM_EXAMPLE"):
+    ...     os.environ["ML4EM_EXAMPLE"] = "1"
+    >>> "ML4EM_EXAMPLE" in os.environ
+    False
+    """
+    saved = {key: os.environ.get(key) for key in keys}
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def scripts_on_path():
+    """Put the scripts of this Python's environment first on ``PATH`` (restore it with :func:`restored_environ`).
+
+    nbgrader runs ``alembic`` (its database migrations) as a command, which must be found even when the virtual
+    environment is not activated.
+    """
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])

@@ -18,7 +18,6 @@ Used by: instructors before a release, and tests/test_tutorials.py for every tut
 """
 
 import os
-
 import shutil
 import sys
 import tempfile
@@ -26,12 +25,15 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._config import restored_environ, scripts_on_path
+
 __all__ = ["GradeCheckResult", "find_assignments", "grade_check", "secret_lines", "format_table"]
 
 _BEGIN_SOL, _END_SOL = "BEGIN SOLUTION", "END SOLUTION"
 _BEGIN_HID, _END_HID = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 _MARKERS = (_BEGIN_SOL, _END_SOL, _BEGIN_HID, _END_HID)
 _MIN_SECRET = 6  # shorter lines ("pass", "x = 1") are too common to count as leaks
+
 
 @dataclass
 class GradeCheckResult:
@@ -267,15 +269,12 @@ def grade_check(assignments=None, *, course_root=".", quick=None, timeout=None, 
     if unknown:
         raise ValueError(f"unknown assignment(s) {unknown}; the course has {known}. An assignment is a folder "
                          "tutorials/NN_name holding NN_name.ipynb.")
-    saved = {k: os.environ.get(k) for k in ("ML4EM_QUICK", "ML4EM_STATIC_WIDGETS", "PATH")}
-    # nbgrader runs `alembic` (its database migrations) as a command: make this environment's
-    # scripts findable even when the virtual environment is not activated.
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    if quick is not None:
-        os.environ["ML4EM_QUICK"] = "1" if quick else "0"
-    os.environ.setdefault("ML4EM_STATIC_WIDGETS", "1")
     results = []
-    try:
+    with restored_environ("ML4EM_QUICK", "ML4EM_STATIC_WIDGETS", "PATH"):
+        scripts_on_path()
+        if quick is not None:
+            os.environ["ML4EM_QUICK"] = "1" if quick else "0"
+        os.environ.setdefault("ML4EM_STATIC_WIDGETS", "1")
         warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy session chatter inside nbgrader
         for name in names:
             tmp = Path(tempfile.mkdtemp(prefix=f"ml4em-grade-{name}-"))
@@ -291,13 +290,8 @@ def grade_check(assignments=None, *, course_root=".", quick=None, timeout=None, 
                     shutil.copytree(tmp, dest)
                 shutil.rmtree(tmp, ignore_errors=True)
             results.append(result)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return results
+
 
 def _pts(x):
     return f"{x:g}"

@@ -6,11 +6,12 @@ nbgrader's ``generate_assignment`` makes: solutions replaced by stubs, hidden
 tests removed.
 """
 
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+from ._config import restored_environ, scripts_on_path
 
 __all__ = ["generate_student_versions"]
 
@@ -52,26 +53,24 @@ def generate_student_versions(out, assignments=None, *, course_root=".", overwri
     if not todo:
         return written, skipped
     tmp = Path(tempfile.mkdtemp(prefix="ml4em-student-"))
-    saved_path = os.environ.get("PATH", "")
-    # nbgrader's database migrations run `alembic`, which lives beside this Python
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved_path])
     try:
-        config = _config(tmp, course_root, None)
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        for name in todo:
-            shutil.copytree(Path(course_root) / "tutorials" / name, tmp / api.coursedir.source_directory / name,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-            result = api.generate_assignment(name, force=True)
-            if not result["success"]:
-                raise RuntimeError(f"nbgrader could not generate the student version of {name}: "
-                                   f"{result.get('error') or result.get('log')}")
-            dest = out / name
-            if dest.exists():
-                shutil.rmtree(dest)
-            shutil.copytree(tmp / api.coursedir.release_directory / name, dest)
-            written.append(name)
+        with restored_environ("PATH"):
+            scripts_on_path()
+            config = _config(tmp, course_root, None)
+            api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+            for name in todo:
+                shutil.copytree(Path(course_root) / "tutorials" / name, tmp / api.coursedir.source_directory / name,
+                                ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                result = api.generate_assignment(name, force=True)
+                if not result["success"]:
+                    raise RuntimeError(f"nbgrader could not generate the student version of {name}: "
+                                       f"{result.get('error') or result.get('log')}")
+                dest = out / name
+                if dest.exists():
+                    shutil.rmtree(dest)
+                shutil.copytree(tmp / api.coursedir.release_directory / name, dest)
+                written.append(name)
     finally:
-        os.environ["PATH"] = saved_path
         shutil.rmtree(tmp, ignore_errors=True)
     return written, skipped
 

@@ -4,6 +4,8 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from .._config import restored_environ
+
 __all__ = ["lecture_paths", "execute_lecture"]
 
 
@@ -17,23 +19,13 @@ def lecture_paths(course_root="."):
 
 
 @contextmanager
-
-
 def _environment(quick):
-    keys = ("ML4EM_QUICK", "ML4EM_STATIC_WIDGETS", "TF_CPP_MIN_LOG_LEVEL")
-    saved = {k: os.environ.get(k) for k in keys}
-    if quick is not None:
-        os.environ["ML4EM_QUICK"] = "1" if quick else "0"
-    os.environ["ML4EM_STATIC_WIDGETS"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
+    with restored_environ("ML4EM_QUICK", "ML4EM_STATIC_WIDGETS", "TF_CPP_MIN_LOG_LEVEL"):
+        if quick is not None:
+            os.environ["ML4EM_QUICK"] = "1" if quick else "0"
+        os.environ["ML4EM_STATIC_WIDGETS"] = "1"
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def execute_lecture(path, *, quick=None, timeout=600):
