@@ -6,7 +6,12 @@ instructor version (solutions and hidden tests, committed without outputs).
 ``release/NN_name/``. See docs/instructor.md for the grading round.
 """
 
+from ml4em.preprocessors import configure
+
 c = get_config()  # noqa: F821  (nbgrader injects get_config)
+# Release: every cell locked, checks sealed by digest. Grading: each submission in the sandbox
+# (ml4em.sandbox), deleted test cells put back. Feedback: no hidden-test source, no tracebacks through it.
+configure(c)
 
 c.CourseDirectory.course_id = "ml4em"
 c.CourseDirectory.source_directory = "tutorials"
