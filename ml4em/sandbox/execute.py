@@ -32,7 +32,7 @@ import warnings
 from queue import Empty
 
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Enum, Integer, Unicode
@@ -209,6 +209,9 @@ class SandboxedExecute(Execute):
         except DeadKernelError:
             raise _RunFailed(index, "the kernel died while this cell ran (os._exit, a crash or a resource "
                                     "limit)") from None
+        except CellTimeoutError:  # interrupted, but the cell never reported that it finished
+            raise _RunFailed(index, f"this cell ran past the {self.timeout} s limit and did not stop when "
+                                    "interrupted") from None
         if cell.get("execution_count") is not None:
             self._counts[cell.execution_count] = index
         if _role(cell) != "instructor":

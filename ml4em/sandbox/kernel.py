@@ -9,6 +9,7 @@ Used by: :class:`ml4em.sandbox.execute.SandboxedExecute`.
 """
 
 import os
+import subprocess
 import sys
 
 from jupyter_client.kernelspec import KernelSpec
@@ -47,6 +48,23 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().write_connection_file(**kwargs)
         os.chown(self.connection_file, self.jail.uid, self.jail.uid)
         os.chmod(self.connection_file, 0o400)
+
+    async def _async_pre_start_kernel(self, **kw):
+        # The kernel's own stdout and stderr (not the cells' output, which goes over the sockets) go to a log in the
+        # jail's root folder, which the jail cannot see; it helps to understand a kernel that died.
+        self._log = open(self.jail.root / "kernel.log", "ab")  # noqa: SIM115 (closed in cleanup_resources)
+        kw.setdefault("stdout", self._log)
+        kw.setdefault("stderr", self._log)
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
+
+    cleanup_resources = _async_cleanup_resources  # AsyncKernelManager binds the name to the base method
 
     def format_kernel_cmd(self, extra_arguments=None):
         """The kernel's command line, wrapped by the jail."""
