@@ -9,7 +9,8 @@ For every assignment, in a temporary course folder, with nbgrader's Python API:
    (a test that passes without the student's code is a defect);
 4. scan every file of the student version for solution text and hidden-test
    text (lines that appear only inside ``BEGIN SOLUTION``/``END SOLUTION`` or
-   ``BEGIN HIDDEN TESTS``/``END HIDDEN TESTS`` in the instructor version).
+   ``BEGIN HIDDEN TESTS``/``END HIDDEN TESTS`` in the instructor version), with
+   the course's one leak scan, :func:`ml4em.leaks.scan_for_leaks`.
 
 (``nbgrader validate`` on the command line exits 0 even when tests fail, so
 the scores are read from the gradebook instead.)
@@ -26,14 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._config import restored_environ, scripts_on_path
+from .leaks import scan_for_leaks, tutorial_secrets
 
-__all__ = ["GradeCheckResult", "find_assignments", "grade_check", "secret_lines", "format_table"]
-
-_BEGIN_SOL, _END_SOL = "BEGIN SOLUTION", "END SOLUTION"
-_BEGIN_HID, _END_HID = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-_MARKERS = (_BEGIN_SOL, _END_SOL, _BEGIN_HID, _END_HID)
-_MIN_SECRET = 6  # shorter lines ("pass", "x = 1") are too common to count as leaks
-
+__all__ = ["GradeCheckResult", "find_assignments", "grade_check", "format_table"]
 
 @dataclass
 class GradeCheckResult:
@@ -90,76 +86,6 @@ def find_assignments(course_root="."):
                                 "course root or pass --course-root.")
     return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
-def _region_lines(text, begin, end):
-    """Lines strictly between ``begin`` and ``end`` marker lines."""
-    inside, found = False, []
-    for line in text.splitlines():
-        if begin in line:
-            inside = True
-            continue
-        if end in line:
-            inside = False
-            continue
-        if inside:
-            found.append(line)
-    return found
-
-def secret_lines(notebook):
-    """Lines of an instructor notebook that must never reach students.
-
-    Parameters
-    ----------
-    notebook : nbformat.NotebookNode
-
-    Returns
-    -------
-    set of str
-        Stripped lines from solution and hidden-test regions (whole solution
-        cells without markers), of at least 6 characters, that do not also
-        appear outside those regions (not even inside a longer line).
-    """
-    secret, public, public_text = set(), set(), []
-    for cell in notebook.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        text = cell.source
-        hidden = _region_lines(text, _BEGIN_HID, _END_HID)
-        solution = _region_lines(text, _BEGIN_SOL, _END_SOL)
-        if meta.get("solution") and _BEGIN_SOL not in text:
-            solution = text.splitlines()  # nbgrader replaces the whole cell
-        regions = {ln.strip() for ln in hidden + solution}
-        secret |= regions
-        outside = [ln for ln in text.splitlines() if ln.strip() not in regions]
-        public |= {ln.strip() for ln in outside}
-        public_text.append("\n".join(outside))
-    public_text = "\n".join(public_text)
-    # A line that the instructions themselves show (even inside a longer line) is not a secret.
-    return {ln for ln in secret - public
-            if len(ln) >= _MIN_SECRET and ln not in public_text and not any(m in ln for m in _MARKERS)}
-
-def _scan_for_leaks(secrets, folder):
-    import nbformat
-
-    leaks = []
-    for path in sorted(Path(folder).rglob("*")):
-        if not path.is_file():
-            continue
-        if path.suffix == ".ipynb":
-            nb = nbformat.read(path, as_version=4)
-            text = "\n".join(c.source for c in nb.cells)
-        else:
-            try:
-                text = path.read_text()
-            except (UnicodeDecodeError, OSError):
-                continue
-        lines = {ln.strip() for ln in text.splitlines()}
-        for marker in _MARKERS:
-            if marker in text:
-                leaks.append(f"{path.name}: marker {marker!r}")
-        for secret in sorted(secrets):
-            if secret in lines or (len(secret) >= 20 and secret in text):
-                leaks.append(f"{path.name}: {secret[:70]!r}")
-    return leaks
-
 def _config(tmp, course_root, timeout):
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
@@ -173,6 +99,8 @@ def _config(tmp, course_root, timeout):
     extra.Exchange.root = str(Path(tmp) / "exchange")
     if timeout is not None:
         extra.Execute.timeout = int(timeout)
+    # The instructor's own notebooks: in the grading sandbox where it can be made (as in a real round), else plainly.
+    extra.SandboxedExecute.sandbox = "auto"
     config.merge(extra)
     return config
 
@@ -190,8 +118,6 @@ def _error_cells(notebook_path):
     return bad
 
 def _check_one(api, gradebook_cls, db_url, tmp, course_root, name, result):
-    import nbformat
-
     source = Path(api.coursedir.root) / api.coursedir.source_directory / name
     shutil.copytree(Path(course_root) / "tutorials" / name, source,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
@@ -200,10 +126,7 @@ def _check_one(api, gradebook_cls, db_url, tmp, course_root, name, result):
         result.problems.append(f"generate_assignment failed: {out.get('log')}\n{out.get('error')}")
         return
     release = Path(api.coursedir.root) / api.coursedir.release_directory / name
-    secrets = set()
-    for nb_path in source.glob("*.ipynb"):
-        secrets |= secret_lines(nbformat.read(nb_path, as_version=4))
-    result.leaks = _scan_for_leaks(secrets, release)
+    result.leaks = scan_for_leaks(release, tutorial_secrets(course_root, [name]))
     for student, folder in (("solution", source), ("blank", release)):
         shutil.copytree(folder, Path(tmp) / "submitted" / student / name)
         out = api.autograde(name, student, force=True, create=True)

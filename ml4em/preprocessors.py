@@ -18,10 +18,11 @@ import re
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .leaks import BEGIN_HIDDEN, END_HIDDEN
+
 __all__ = ["LockInstructorCells", "SealChecks", "HideHiddenTests", "configure", "HIDDEN_NOTE"]
 
 _SEALED = re.compile(r"""\bsealed\(\s*(["'])(\w+)\1\s*\)""")
-_BEGIN_HIDDEN, _END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 HIDDEN_NOTE = "# (hidden tests ran here; their messages, if any failed, are below)"
 
 
@@ -67,10 +68,10 @@ def hide_hidden_tests(source):
     """
     out, inside = [], False
     for line in source.splitlines():
-        if _BEGIN_HIDDEN in line:
+        if BEGIN_HIDDEN in line:
             inside = True
             out.append(line[:len(line) - len(line.lstrip())] + HIDDEN_NOTE)
-        elif _END_HIDDEN in line:
+        elif END_HIDDEN in line:
             inside = False
         elif not inside:
             out.append(line)

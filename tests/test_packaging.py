@@ -83,7 +83,7 @@ def test_binder_postbuild_prepares_student_versions(tmp_path):
 
     import nbformat
 
-    from ml4em.grading import secret_lines
+    from ml4em.leaks import secret_lines
 
     course = tmp_path / "course"
     (course / "tutorials").mkdir(parents=True)

@@ -1,5 +1,6 @@
-"""The course website and the slides: settings, launch links, the leak scan, and one full offline build whose
-pages, links, images and slides are checked (the build runs the lectures in quick mode)."""
+"""The course website and the slides: settings, launch links in both course modes (self-study and graded), and one
+full offline build whose pages, links, images and slides are checked (the build runs the lectures in quick mode).
+The leak scan itself is tested in test_leaks.py."""
 
 import re
 import subprocess
@@ -9,6 +10,7 @@ import pytest
 
 from ml4em import site
 from ml4em.grading import find_assignments
+from ml4em.leaks import html_text, scan_for_leaks, tutorial_secrets
 
 from conftest import ROOT
 
@@ -22,15 +24,17 @@ branch = main
 binder = https://mybinder.org
 binder_path = student/{{name}}/{{name}}.ipynb
 jupyterhub = {hub}
-student_repository = https://github.com/o/course-student
+student_repository = {student}
 student_branch = release
 hub_path = {{name}}/{{name}}.ipynb
 """
 
 
-def _config(tmp_path, repository="https://github.com/o/course", hub="https://hub.uni.edu/"):
+def _config(tmp_path, repository="https://github.com/o/course", hub="https://hub.uni.edu/", mode=None,
+            student="https://github.com/o/course-student"):
     path = tmp_path / "site.cfg"
-    path.write_text(CFG.format(repository=repository, hub=hub))
+    path.write_text(CFG.format(repository=repository, hub=hub, student=student)
+                    + ("" if mode is None else f"mode = {mode}\n"))
     return site.load_config(path)
 
 
@@ -64,48 +68,96 @@ def test_bad_settings_are_reported(tmp_path):
     with pytest.raises(ValueError, match="jupyterhub='hub.uni.edu' in site.cfg should be an http"):
         _config(tmp_path, hub="hub.uni.edu")
     path = tmp_path / "site.cfg"
-    path.write_text(CFG.format(repository="https://github.com/o/c", hub="https://h.edu").replace("branch = main\n", ""))
+    text = CFG.format(repository="https://github.com/o/c", hub="https://h.edu", student="https://github.com/o/s")
+    path.write_text(text.replace("branch = main\n", ""))
     with pytest.raises(ValueError, match="no setting 'branch' in section \\[launch\\]"):
         site.load_config(path)
-    path.write_text(CFG.format(repository="https://github.com/o/c", hub="https://h.edu").replace(
-        "hub_path = {name}/{name}.ipynb", "hub_path = tutorials"))
+    path.write_text(text.replace("hub_path = {name}/{name}.ipynb", "hub_path = tutorials"))
     with pytest.raises(ValueError, match="hub_path='tutorials' in site.cfg should contain \\{name\\}"):
         site.load_config(path)
     with pytest.raises(FileNotFoundError, match="no site configuration"):
         site.load_config(tmp_path / "missing.cfg")
+    with pytest.raises(ValueError, match="mode='exam' in site.cfg should be one of \\['self-study', 'graded'\\].*"
+                       "section \\[launch\\]"):
+        _config(tmp_path, mode="exam")
 
 
-# -- the leak scan ---------------------------------------------------------------------------------------------------
+# -- the course mode: self-study or graded ---------------------------------------------------------------------------
 
-def test_html_text_joins_highlighted_code():
-    markup = ('<div class="highlight"><pre><span class="k">return</span> <span class="nb">float</span>'
-              '<span class="p">(</span><span class="n">np</span><span class="o">.</span>'
-              '<span class="n">mean</span><span class="p">(</span><span class="n">r</span>'
-              '<span class="p">))</span></pre></div><script>var x = "hidden";</script>')
-    text = site.html_text(markup)
-    assert "return float(np.mean(r))" in text and "hidden" not in text
+FULL = "https://github.com/o/full"  # a name that the student repository's name does not start with
 
 
-def test_scan_finds_a_planted_solution_line(tmp_path):
-    secret = "return float(np.mean((y_true - y_pred) ** 2))"
-    (tmp_path / "clean.html").write_text("<p>nothing to see</p>")
-    (tmp_path / "page.html").write_text('<pre><span class="k">return</span> <span class="nb">float</span>(np.mean(('
-                                        'y_true <span class="o">-</span> y_pred) ** 2))</pre>')
-    (tmp_path / "marker.txt").write_text("### BEGIN HIDDEN TESTS\n")
-    leaks = site.scan_for_leaks(tmp_path, {secret})
-    assert any(leak.startswith("page.html") for leak in leaks)
-    assert any("marker.txt: marker 'BEGIN HIDDEN TESTS'" in leak for leak in leaks)
-    assert not any(leak.startswith("clean.html") for leak in leaks)
+def test_self_study_is_the_default_and_says_that_binder_holds_the_solutions(tmp_path):
+    config = _config(tmp_path, repository=FULL)
+    assert config.mode == "self-study" and site.load_config(course_root=ROOT).mode in site.MODES
+    links = site.launch_links(config, "01_regression")
+    assert set(links) == {"binder", "jupyterhub"}
+    assert links["binder"].startswith("https://mybinder.org/v2/gh/o/full/main?")
+    page = site.launch_html(config, "01_regression")
+    assert "Open on Binder (self-study: this repository includes the solutions)" in page
+    assert "course-student" in page and "o/full" in page
 
+
+def test_graded_links_open_only_the_student_repository(tmp_path):
+    config = _config(tmp_path, repository=FULL, mode="graded")
+    links = site.launch_links(config, "02_neural_networks")
+    assert links == site.student_links(config, "02_neural_networks")
+    assert links["binder"] == ("https://mybinder.org/v2/gh/o/course-student/release?urlpath=lab/tree/"
+                               "02_neural_networks/02_neural_networks.ipynb")
+    assert links["colab"] == ("https://colab.research.google.com/github/o/course-student/blob/release/"
+                              "02_neural_networks/02_neural_networks.ipynb")
+    assert links["jupyterhub"].startswith("https://hub.uni.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2F"
+                                          "github.com%2Fo%2Fcourse-student&branch=release")
+    page = site.launch_html(config, "02_neural_networks")
+    assert "o/full" not in page and "o%2Ffull" not in page and "includes the solutions" not in page
+    assert [label in page for label in ("Launch on Binder", "Open in Colab", "Open on the course JupyterHub")] == \
+        [True] * 3
+
+
+def test_graded_tutorial_pages_never_name_the_full_repository(tmp_path):
+    config = _config(tmp_path, repository=FULL, mode="graded")
+    nb_path = tmp_path / "01_regression.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Tutorial 01\nText.")]), nb_path)
+    site.build._tutorial_page(config, "01_regression", nb_path)
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "tutorial.html").write_text(nb_path.read_text())
+    (pages / "index.html").write_text(site.build._tutorials_index(config, [("01_regression", "Tutorial 01")]))
+    assert site.links_to_full_repository(pages, config) == []
+    self_study = _config(tmp_path, repository=FULL)
+    (pages / "index.html").write_text(site.build._tutorials_index(self_study, [("01_regression", "Tutorial 01")]))
+    assert site.links_to_full_repository(pages, config) == ["index.html: gh/o/full"]
+
+
+def test_links_to_full_repository_in_every_spelling(tmp_path):
+    config = _config(tmp_path, repository=FULL, mode="graded")
+    for name, text in (("a.html", f'<a href="{FULL}.git">x</a>'),
+                       ("b.html", "repo=https%3A%2F%2Fgithub.com%2Fo%2Ffull&"),
+                       ("c.html", "colab.research.google.com/github/o/full/blob/main/x.ipynb"),
+                       ("d.html", "https://github.com/o/full-student and o/fuller"), ("e.txt", FULL)):
+        (tmp_path / name).write_text(text)
+    assert site.links_to_full_repository(tmp_path, config) == [
+        f"a.html: {FULL}", "b.html: https%3A%2F%2Fgithub.com%2Fo%2Ffull", "c.html: github/o/full"]
+
+
+def test_student_repository_outside_github_has_no_colab_link(tmp_path):
+    config = _config(tmp_path, mode="graded", student="https://gitlab.uni.edu/ml/course-student.git")
+    links = site.launch_links(config, "01_regression")
+    assert set(links) == {"binder", "jupyterhub"}
+    assert links["binder"].startswith("https://mybinder.org/v2/git/https%3A%2F%2Fgitlab.uni.edu%2Fml%2Fcourse-student"
+                                      ".git/release?urlpath=lab/tree/01_regression/01_regression.ipynb")
+
+
+# -- the student versions ----------------------------------------------------------------------------------------------
 
 def test_tutorial_secrets_and_student_versions(tmp_path):
-    secrets = site.tutorial_secrets(ROOT)
+    secrets = tutorial_secrets(ROOT)
     assert secrets, "the instructor versions hold solution lines"
     names = site.student_versions(tmp_path, course_root=ROOT)
     assert names == find_assignments(ROOT)
     for name in names:
         assert (tmp_path / name / f"{name}.ipynb").is_file()
-    assert site.scan_for_leaks(tmp_path, secrets) == []
+    assert scan_for_leaks(tmp_path, secrets) == []
 
 
 def test_links_to_unreleased_tutorials_become_text():
@@ -140,9 +192,9 @@ def test_site_holds_lectures_tutorials_glossary_assignment(built):
                  "lectures/glossary.html", "lectures/assignment.html", "tutorials/index.html"):
         assert (out / page).is_file(), page
     assert built["tutorials"] == find_assignments(ROOT)
-    glossary = site.html_text((out / "lectures/glossary.html").read_text())
+    glossary = html_text((out / "lectures/glossary.html").read_text())
     assert "zero-loss peak" in glossary and "Monte Carlo replicas" in glossary
-    assert "Grading rubric" in site.html_text((out / "lectures/assignment.html").read_text())
+    assert "Grading rubric" in html_text((out / "lectures/assignment.html").read_text())
 
 
 def test_every_tutorial_page_is_the_student_version_with_launch_links(built):
@@ -152,11 +204,13 @@ def test_every_tutorial_page_is_the_student_version_with_launch_links(built):
         links = site.launch_links(config, name)
         assert links["binder"] in page
         assert links["jupyterhub"].replace("&", "&amp;") in page
-        assert "NotImplementedError" in site.html_text(page), f"{name}: not the student version"
+        assert "NotImplementedError" in html_text(page), f"{name}: not the student version"
+        if config.mode == "self-study":
+            assert "this repository includes the solutions" in page
 
 
 def test_built_site_leaks_no_solution(built):
-    assert site.scan_for_leaks(built["out"], site.tutorial_secrets(ROOT)) == []
+    assert scan_for_leaks(built["out"], tutorial_secrets(ROOT)) == []
 
 
 def test_site_loads_nothing_from_the_network(built):

@@ -9,7 +9,9 @@
 - the slides of both lectures (``slides/``).
 
 After the build every file of the site is scanned for text that only the instructor versions hold (solution and
-hidden-test lines, :func:`ml4em.grading.secret_lines`); a leak fails the build.
+hidden-test lines), with the course's one leak scan, :mod:`ml4em.leaks`; a leak fails the build. In a graded course
+(``mode = graded`` in ``site/site.cfg``) every launch link opens the student repository written by
+``ml4em publish-student``, and a page that links to the full repository fails the build too.
 
 ``python -m ml4em.site slides [--out lectures/_build/slides]`` (``make slides``) writes one reveal.js HTML per
 lecture. reveal.js (from the ``sphinx-revealjs`` package, MIT licence) and MathJax 2.7 (from
@@ -21,18 +23,17 @@ Sphinx with MyST-NB renders the pages (``site/conf.py``); the packages are in th
 
 Submodules:
 
-- :mod:`ml4em.site.config`    ``site/site.cfg`` and the launch links (Binder, JupyterHub with nbgitpuller)
+- :mod:`ml4em.site.config`    ``site/site.cfg``, the course mode and the launch links (Binder, Colab, JupyterHub
+  with nbgitpuller)
 - :mod:`ml4em.site.lectures`  finding and executing the lectures
 - :mod:`ml4em.site.slides`    reveal.js slides with local copies of reveal.js and MathJax
-- :mod:`ml4em.site.leaks`     the student versions, and the scan for instructor-only text
-- :mod:`ml4em.site.build`     the website itself and the command line
+- :mod:`ml4em.site.build`     the student versions, the website itself and the command line
 """
 
-from .build import build_site, main
-from .config import SiteConfig, launch_html, launch_links, load_config
-from .leaks import html_text, scan_for_leaks, student_versions, tutorial_secrets
+from .build import build_site, links_to_full_repository, main, student_versions
+from .config import MODES, SiteConfig, launch_html, launch_links, load_config, student_links
 from .lectures import execute_lecture, lecture_paths
 from .slides import write_slides
 
-__all__ = ["SiteConfig", "load_config", "launch_links", "launch_html", "lecture_paths", "execute_lecture",
-           "write_slides", "student_versions", "tutorial_secrets", "scan_for_leaks", "html_text", "build_site", "main"]
+__all__ = ["MODES", "SiteConfig", "load_config", "launch_links", "student_links", "launch_html", "lecture_paths",
+           "execute_lecture", "write_slides", "student_versions", "links_to_full_repository", "build_site", "main"]

@@ -1,7 +1,9 @@
 """The course website, rendered offline by Sphinx with MyST-NB, and the command ``python -m ml4em.site``.
 
 The site holds the lectures, the student versions of the tutorials with launch links, the glossary, the
-assignment and the slides.
+assignment and the slides. After the build, the one leak scan (:func:`ml4em.leaks.scan_for_leaks`) reads every file
+for solution and hidden-test text; in a graded course (``mode = graded`` in ``site/site.cfg``) no page may link to
+the full course repository either.
 """
 
 import re
@@ -10,23 +12,77 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
-from .config import launch_html, load_config
-from .leaks import scan_for_leaks, student_versions, tutorial_secrets
+from ..leaks import scan_for_leaks, tutorial_secrets
+from .config import _github, launch_html, load_config
 from .lectures import _title, execute_lecture, lecture_paths
 from .slides import MATHJAX_CONFIG, _copy_mathjax, write_slides
 
-__all__ = ["build_site", "main"]
+__all__ = ["build_site", "student_versions", "links_to_full_repository", "main"]
 
 _PAGES = ("assignment.md", "glossary.md")
+
+
+def student_versions(out, *, course_root="."):
+    """Write the student versions of every tutorial that exists into ``out/NN_name/`` with nbgrader's API.
+
+    Parameters
+    ----------
+    out : path-like
+        Destination folder; existing tutorial folders in it are replaced.
+    course_root : path-like
+
+    Returns
+    -------
+    list of str
+        The tutorials written (an empty list when the course has none yet).
+    """
+    from ..grading import find_assignments
+    from ..student import generate_student_versions
+
+    if not (Path(course_root) / "tutorials").is_dir() or not find_assignments(course_root):
+        return []
+    written, _ = generate_student_versions(out, course_root=course_root, overwrite=True)
+    return written
+
+
+def links_to_full_repository(folder, config):
+    """Pages below ``folder`` whose markup names the full course repository (a graded course allows none).
+
+    The repository counts as named by its address (also URL-quoted, as in a Binder or nbgitpuller link) or, on
+    GitHub, by its ``owner/name`` in a Binder or Colab link; a longer name that starts alike (the student
+    repository ``owner/name-student``) does not count.
+
+    Parameters
+    ----------
+    folder : path-like
+    config : SiteConfig
+
+    Returns
+    -------
+    list of str
+        ``"<file>: <address>"`` for each page (relative to ``folder``); empty when none.
+    """
+    names = [config.repository, quote(config.repository, safe="")]
+    owner_repo = _github(config.repository)
+    if owner_repo:
+        names += [f"gh/{owner_repo}", f"github/{owner_repo}"]
+    pattern = re.compile("(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])")
+    found = []
+    for path in sorted(Path(folder).rglob("*.htm*")):
+        match = pattern.search(path.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            found.append(f"{path.relative_to(folder).as_posix()}: {match.group(1)}")
+    return found
 
 
 def _tutorial_page(config, name, nb_path):
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
-    buttons = (launch_html(config, name) + "\n\n*The student version of the tutorial, as handed out: open it on Binder "
-               "or on the course's JupyterHub, answer the exercises and run the test cells.*\n")
+    buttons = (launch_html(config, name) + "\n\n*The student version of the tutorial, as handed out: open it with one "
+               "of the buttons above, answer the exercises and run the test cells.*\n")
     first = nb.cells[0] if nb.cells and nb.cells[0].cell_type == "markdown" else None
     lines = first.source.splitlines() if first is not None else []
     title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
@@ -55,8 +111,8 @@ def _unlink_missing(nb, names):
 
 def _tutorials_index(config, pages):
     lines = ["# Tutorials", "",
-             "The student versions of the tutorials, in the order of the course. Each page opens on Binder or on the "
-             "course's JupyterHub; the lectures say which tutorial practises which idea.", ""]
+             "The student versions of the tutorials, in the order of the course. The buttons beside each one open "
+             "it; the lectures say which tutorial practises which idea.", ""]
     if not pages:
         lines.append("*No tutorial has been released yet.*")
     for name, title in pages:
@@ -86,7 +142,8 @@ def build_site(out="_site", *, course_root=".", quick=None, keep_source=None):
     Raises
     ------
     RuntimeError
-        When a lecture fails, Sphinx fails, or the built site holds solution or hidden-test text.
+        When a lecture fails, Sphinx fails, or the built site holds solution or hidden-test text (or, in a graded
+        course, a link to the full repository).
     """
     root = Path(course_root).resolve()
     config = load_config(course_root=root)
@@ -132,6 +189,11 @@ def build_site(out="_site", *, course_root=".", quick=None, keep_source=None):
     if leaks:
         raise RuntimeError("the built site holds text from the instructor versions (solutions or hidden tests):\n"
                            + "\n".join(leaks[:50]))
+    full = links_to_full_repository(out, config) if config.mode == "graded" else []
+    if full:
+        raise RuntimeError(f"mode = graded in site/site.cfg, but pages link to the full repository "
+                           f"{config.repository}, which holds the solutions; link to the student repository "
+                           "instead:\n" + "\n".join(full[:50]))
     return {"out": out, "lectures": list(executed), "tutorials": names, "slides": slides}
 
 
