@@ -29,6 +29,7 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	@bash tools/setup-browser.sh
+	@bash tools/setup-sandbox.sh
 	ML4EM_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 grade-check: $(STAMP)
