@@ -102,7 +102,8 @@ class SandboxedExecute(Execute):
         self.shutdown_kernel = "immediate"
         original = copy.deepcopy(nb)
         folder = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
-        blanked, notes = {}, {"sandboxed": mode == "on", "blanked": [], "truncated": [], "killed": 0, "runs": 0}
+        blanked, notes = {}, {"sandboxed": mode == "on", "blanked": [], "truncated": [], "limits": [], "killed": 0,
+                              "runs": 0}
         while True:
             work = self._with_blanks(original, blanked, resources)
             notes["runs"] += 1
@@ -216,6 +217,10 @@ class SandboxedExecute(Execute):
             self._counts[cell.execution_count] = index
         if _role(cell) != "instructor":
             self._last_student = index
+        if any(o.get("output_type") == "error" and o.get("ename") == "MemoryError" for o in cell.outputs):
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            self._notes["limits"].append({"grade_id": gid, "cell_index": index, "limit": "memory",
+                                          "bytes": self.memory_limit})
         timed_out = any(o.get("output_type") == "error" and "Timeout" in o.get("ename", "") for o in cell.outputs)
         if timed_out and not self._responds():
             raise _RunFailed(index, f"this cell ran past the {self.timeout} s limit and did not stop when "

@@ -94,8 +94,13 @@ class _Findings:
             filename = code_file(obj)
         except Exception:  # an object whose attributes raise is itself suspect
             filename = f"<{type(obj).__name__} that cannot be inspected>"
-        if filename is None or is_installed(filename):
+        if filename is None:
             return
+        try:
+            if is_installed(filename):
+                return
+        except Exception:  # what tells installed code apart is broken itself (a patched builtin): report
+            pass
         self.items.append({"what": what, "file": filename, "count": self._names.get(filename)})
 
     def add(self, what, filename):
