@@ -374,12 +374,13 @@ def sandbox_records(nb):
                         "running"))
     what = {"blanked": "blanked this answer and graded the notebook again",
             "truncated": "truncated the output of this cell", "killed": "killed the kernel in this cell",
-            "gave_up": "gave up grading at this cell"}
+            "gave_up": "gave up grading at this cell", "limits": "stopped this cell at a resource limit"}
     for kind, entries in sandbox.items():
         if not isinstance(entries, list):
             continue
         for entry in entries:
-            entry = entry if isinstance(entry, dict) else {"reason": str(entry)}
+            if not isinstance(entry, dict):  # e.g. the user ids of the jails ("uids"): not about a cell
+                continue
             text = f"the grading sandbox {what.get(kind, f'recorded {kind!r} for this cell')}"
             if entry.get("bytes") is not None:
                 text += f" ({entry['bytes']} bytes)"

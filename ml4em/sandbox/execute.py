@@ -177,6 +177,7 @@ class SandboxedExecute(Execute):
         self._jail = Jail.create(folder, limits=Limits(memory=self.memory_limit, cpu=self.cpu_limit,
                                                        processes=self.process_limit),
                                  readonly=[data] if data else [])
+        notes.setdefault("uids", []).append(self._jail.uid)
         saved = resources["metadata"]["path"] if resources and "metadata" in resources else None
         if saved is not None:
             resources["metadata"]["path"] = str(self._jail.workdir)

@@ -245,8 +245,17 @@ class Jail:
         return args
 
     def close(self, *, grace=2.0):
-        """Kill every process of the jail's user id, remove the private folders; return how many were killed."""
+        """Kill every process of the jail's user id still there after a second, remove the private folders.
+
+        Returns
+        -------
+        int
+            How many processes had to be killed.
+        """
         killed = 0
+        settle = time.monotonic() + 1.0  # a kernel just shut down takes its process namespace with it: let it end
+        while processes_of(self.uid) and time.monotonic() < settle:
+            time.sleep(0.02)
         deadline = time.monotonic() + grace
         while True:
             pids = processes_of(self.uid)
