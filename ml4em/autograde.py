@@ -96,7 +96,8 @@ def _report(assignment, course_root):
 def _main(args):
     try:
         code = autograde(args.assignment, students=args.student or (), course_root=args.course_root,
-                         force=args.force, sandbox=not args.no_sandbox, extra_args=args.nbgrader_args)
+                         force=args.force, sandbox=not args.no_sandbox,
+                         extra_args=[f"--Execute.timeout={args.timeout}"] if args.timeout else ())
     except (FileNotFoundError, PermissionError) as err:
         print(f"ml4em autograde: error: {err}", file=sys.stderr)
         return 2
@@ -123,6 +124,6 @@ def add_parser(subparsers):
     p.add_argument("--no-sandbox", action="store_true",
                    help="run the students' code WITHOUT the sandbox, with your rights (not recommended)")
     p.add_argument("--json", action="store_true", help="print the sandbox's notes as JSON")
-    p.add_argument("nbgrader_args", nargs="*", metavar="NBGRADER_OPTION",
-                   help="options passed on to nbgrader after --, e.g. -- --Execute.timeout=600")
+    p.add_argument("--timeout", type=int, default=None, metavar="S",
+                   help="seconds allowed per cell (default: Execute.timeout of nbgrader_config.py)")
     p.set_defaults(func=_main)

@@ -251,8 +251,10 @@ def test_grading_round(tmp_path):
         pytest.skip(f"the grading round needs the sandbox: {reason}")
     r = Round(tmp_path)
     instructor = nbformat.read(ROOT / "tutorials" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in instructor.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    # a student's answer is the solution's code, without nbgrader's markers
+    solutions = {c.metadata["nbgrader"]["grade_id"]: "\n".join(
+        line for line in c.source.splitlines() if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+        for c in instructor.cells if c.metadata.get("nbgrader", {}).get("solution")}
     hostile, _ = hostile_students(r.course, tmp_path, solutions)
     honest_students = ("alice", "bob", "carol", "honest_warn")
     students = [*honest_students, *hostile]
@@ -379,7 +381,7 @@ def test_grading_round(tmp_path):
     assert open(r.course / "grades-later.csv").read() == open(r.course / "grades.csv").read()
 
     # --- repairs and timeouts (instructor.md, sections 5 and 6)
-    r.run(f"ml4em autograde {ASSIGNMENT} --student alice --force -- --Execute.timeout=600")
+    r.run(f"ml4em autograde {ASSIGNMENT} --student alice --force --timeout 600")
     r.run(f"ml4em autograde {ASSIGNMENT} --student bob --force")
 
     # --- a graded course publishes a student repository (instructor.md, section 7)
