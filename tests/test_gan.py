@@ -219,16 +219,18 @@ def test_tutorial_checks_accept_right_and_explain_wrong_answers():
     checks.check_generator_loss(lambda f: np.mean(np.logaddexp(0, -f)))
     with pytest.raises(CheckFailure, match="saturating"):
         checks.check_generator_loss(lambda f: -np.mean(np.logaddexp(0, f)))
-    checks.check_psnr(lambda p, t, r: psnr(p, t, data_range=r))
+    checks.check_psnr(lambda p, t, r: 10 * np.log10(r**2 / np.mean((p - t) ** 2)))  # the package's psnr is refused
     with pytest.raises(CheckFailure, match="log10"):
         checks.check_psnr(lambda p, t, r: 10 * np.log(r**2 / np.mean((p - t) ** 2)))
-    checks.check_fill_scan(interpolate_scan)
-
-    def linear_only(image, mask):
+    def linear_only(image, mask, fill=False):
         from scipy.interpolate import griddata
 
         grid = np.indices(image.shape).reshape(2, -1).T
-        return griddata(np.argwhere(mask), image[mask], grid).reshape(image.shape)
+        out = griddata(np.argwhere(mask), image[mask], grid).reshape(image.shape)
+        nearest = griddata(np.argwhere(mask), image[mask], grid, method="nearest").reshape(image.shape)
+        return np.where(np.isnan(out), nearest, out) if fill else out
+
+    checks.check_fill_scan(lambda image, mask: linear_only(image, mask, fill=True))  # the package's is refused
 
     with pytest.raises(CheckFailure, match="NaN"):
         checks.check_fill_scan(linear_only)

@@ -203,36 +203,52 @@ def test_plot_neuron_labels_axes():
 
 # -- the notebook checks --------------------------------------------------------------------------------------------
 
+# the checks refuse the package's own functions (ml4em.checks._own): the answers below are written out
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def _sigmoid_prime(z):
+    return _sigmoid(z) * (1 - _sigmoid(z))
+
+
+def _bce(y, p):
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
 def _forward(x, weights, biases):
     a = x
     for i, (w, b) in enumerate(zip(weights, biases)):
         z = a @ w + b
-        a = z if i == len(weights) - 1 else nn.sigmoid(z)
+        a = z if i == len(weights) - 1 else _sigmoid(z)
     return a
 
 
 def _backprop(x, y, w1, b1, w2, b2):
-    net = nn.DenseNetwork((w1.shape[0], w1.shape[1], 1))
-    net.weights, net.biases = [w1, w2], [b1, b2]
-    (dw1, db1), (dw2, db2) = net.loss_and_gradients(x, y)[1]
-    return dw1, db1, dw2, db2
+    z1 = x @ w1 + b1
+    delta2 = 2.0 * (_sigmoid(z1) @ w2 + b2 - y) / x.shape[0]
+    delta1 = (delta2 @ w2.T) * _sigmoid_prime(z1)
+    return x.T @ delta1, delta1.sum(0), _sigmoid(z1).T @ delta2, delta2.sum(0)
 
 
 def test_checks_accept_the_reference():
-    checks.check_sigmoid(nn.sigmoid, nn.sigmoid_prime)
+    checks.check_sigmoid(_sigmoid, _sigmoid_prime)
     checks.check_forward(_forward)
     checks.check_backprop(_backprop)
-    checks.check_binary_cross_entropy(nn.binary_cross_entropy)
+    checks.check_binary_cross_entropy(_bce)
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: checks.check_sigmoid(lambda z: 1 / (1 + np.exp(z)), nn.sigmoid_prime), r"sign in the exponent"),
-    (lambda: checks.check_sigmoid(nn.sigmoid, nn.sigmoid), r"not its derivative"),
+    (lambda: checks.check_sigmoid(lambda z: 1 / (1 + np.exp(z)), _sigmoid_prime), r"sign in the exponent"),
+    (lambda: checks.check_sigmoid(_sigmoid, _sigmoid), r"not its derivative"),
     (lambda: checks.check_forward(lambda x, W, b: nn.sigmoid(_forward(x, W, b))), r"output layer should be linear"),
     (lambda: checks.check_forward(lambda x, W, b: _forward(x, W, [0 * v for v in b])), r"add the bias"),
     (lambda: checks.check_backprop(lambda *a: tuple(g / 5 for g in _backprop(*a))), r"MEAN over samples"),
     (lambda: checks.check_backprop(lambda *a: _backprop(*a)[:3]), r"tuple of 4 arrays"),
-    (lambda: checks.check_binary_cross_entropy(lambda y, p: -nn.binary_cross_entropy(y, p)), r"sign is flipped"),
+    (lambda: checks.check_binary_cross_entropy(lambda y, p: -_bce(y, p)), r"sign is flipped"),
     (lambda: checks.check_binary_cross_entropy(
         lambda y, p: -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))), r"clip p"),
 ])

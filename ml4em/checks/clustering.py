@@ -3,13 +3,17 @@
 Each check calls the student's function on a case with a known answer and
 explains what is wrong. The reference answers come from
 :mod:`ml4em.clustering` (tested against scikit-learn) and
-:func:`ml4em.datasets.log_ratio_thickness`.
+:func:`ml4em.datasets.log_ratio_thickness`. Each check refuses the package's
+own implementation of its exercise (see :mod:`ml4em.checks._own`).
 """
 
 import numpy as np
 
 from .. import clustering as ref
 from ._core import check_array, check_callable, check_close, check_scalar, check_shape, check_true
+from ._own import answers
+
+TUTORIAL = "03_clustering"
 
 __all__ = ["check_assign_clusters", "check_update_centres", "check_kmeans_cost", "check_kmeans_plusplus",
            "check_t_over_lambda_map", "blobs"]
@@ -24,6 +28,7 @@ def blobs(n_per_cluster=20, centres=((0.0, 0.0), (6.0, 0.0), (0.0, 6.0)), *, spr
     return X, truth
 
 
+@answers(TUTORIAL, "assign_clusters", "ml4em.clustering.assign_clusters", "ml4em.clustering.KMeans")
 def check_assign_clusters(assign_clusters, *, seed=0):
     """``assign_clusters(X, centres)`` returns, for every sample, the index of its nearest centre."""
     check_callable(assign_clusters, "assign_clusters")
@@ -44,6 +49,7 @@ def check_assign_clusters(assign_clusters, *, seed=0):
     check_true(wrong == 0, f"`assign_clusters` gives the wrong cluster for {wrong} of {got.size} samples.", hint=hint)
 
 
+@answers(TUTORIAL, "update_centres", "ml4em.clustering.update_centres", "ml4em.clustering.KMeans")
 def check_update_centres(update_centres, *, seed=1):
     """``update_centres(X, labels, n_clusters)`` returns the mean of each cluster, shape (n_clusters, n_features)."""
     check_callable(update_centres, "update_centres")
@@ -61,6 +67,8 @@ def check_update_centres(update_centres, *, seed=1):
     check_close("update_centres(X, labels, 3)", got, expected, rtol=1e-10, atol=1e-12, hint=hint)
 
 
+@answers(TUTORIAL, "kmeans_cost", "ml4em.clustering.kmeans_cost", "ml4em.clustering.steps._inertia",
+         "ml4em.clustering.KMeans")
 def check_kmeans_cost(kmeans_cost, *, seed=2):
     """``kmeans_cost(X, centres, labels)`` is the sum over samples of the squared distance to their centre."""
     check_callable(kmeans_cost, "kmeans_cost")
@@ -77,6 +85,7 @@ def check_kmeans_cost(kmeans_cost, *, seed=2):
     check_close("kmeans_cost(X, centres, labels)", got, expected, rtol=1e-10, hint=hint)
 
 
+@answers(TUTORIAL, "kmeans_plusplus", "ml4em.clustering.kmeans_plusplus", "ml4em.clustering.KMeans")
 def check_kmeans_plusplus(kmeans_plusplus, *, n_trials=8):
     """``kmeans_plusplus(X, n_clusters, seed=...)`` returns rows of X chosen by D^2 sampling.
 
@@ -104,6 +113,8 @@ def check_kmeans_plusplus(kmeans_plusplus, *, n_trials=8):
                hint="use rng = np.random.default_rng(seed) and draw the first index with rng.integers(n).")
 
 
+@answers(TUTORIAL, "t_over_lambda_map", "ml4em.datasets.log_ratio_thickness", "ml4em.eels.t_over_lambda",
+         "ml4em.eels.thickness_map")
 def check_t_over_lambda_map(t_over_lambda_map, *, seed=4):
     """``t_over_lambda_map(energy_loss, counts, zlp_window)`` is ln(total / ZLP) for every pixel, shape (ny, nx)."""
     from ..datasets.spectral_image import log_ratio_thickness, make_spectral_image

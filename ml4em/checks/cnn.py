@@ -2,17 +2,22 @@
 
 The reference answers come from :mod:`scipy.signal` (cross-correlation),
 :mod:`ml4em.cnn` (pooling, detection scores) and fresh simulated images
-(:mod:`ml4em.stem`).
+(:mod:`ml4em.stem`). Each check refuses the package's own implementation of
+its exercise (see :mod:`ml4em.checks._own`).
 """
 
 import numpy as np
 
 from .. import cnn as ref
 from ._core import check_array, check_callable, check_close, check_shape, check_true
+from ._own import answers
+
+TUTORIAL = "04_cnn"
 
 __all__ = ["check_conv2d", "check_max_pool", "check_detection_f1", "check_defect_model"]
 
 
+@answers(TUTORIAL, "conv2d", "ml4em.cnn.conv2d")
 def check_conv2d(conv2d, *, image_shape=(6, 7), kernel_shape=(3, 3), seed=0):
     """``conv2d(image, kernel)`` is the 'valid' 2-D cross-correlation (as ``scipy.signal.correlate2d``)."""
     from scipy import signal
@@ -40,6 +45,7 @@ def check_conv2d(conv2d, *, image_shape=(6, 7), kernel_shape=(3, 3), seed=0):
     check_close(name, got, expected, rtol=1e-9, atol=1e-9, hint=hint)
 
 
+@answers(TUTORIAL, "max_pool", "ml4em.cnn.max_pool2d")
 def check_max_pool(max_pool, *, image_shape=(6, 8), size=2, seed=1):
     """``max_pool(image, size)`` is the maximum over non-overlapping ``size x size`` windows."""
     check_callable(max_pool, "max_pool")
@@ -81,6 +87,7 @@ _FOUND = [[10.0, 10.0], [20.5, 30.0], [40.0, 12.0], [41.0, 12.5], [55.0, 55.0]]
 _TRUE = [[10.6, 10.8], [20.0, 31.0], [40.5, 12.0], [5.0, 50.0]]
 
 
+@answers(TUTORIAL, "detection_f1", "ml4em.cnn.detection_scores", "ml4em.cnn.match_defects")
 def check_detection_f1(detection_f1, *, found=_FOUND, true=_TRUE, tolerance=2.0):
     """``detection_f1(found, true, tolerance)`` returns (precision, recall, f1) with one-to-one matching."""
     check_callable(detection_f1, "detection_f1")
@@ -106,31 +113,30 @@ def check_detection_f1(detection_f1, *, found=_FOUND, true=_TRUE, tolerance=2.0)
     check_close(name, got, expected, rtol=1e-9, hint=hint)
 
 
+@answers(TUTORIAL, "defect_model", "ml4em.cnn.DefectFinder", "ml4em.cnn.build_defect_unet", "ml4em.cnn.build_unet")
 def check_defect_model(model, *, min_f1=0.85, n_images=100, seed=2024, tolerance=2.0):
-    """``model`` (a Keras model or an ml4em DefectFinder) finds defects in fresh images with F1 >= ``min_f1``.
+    """``model``, a Keras model of the student's, finds defects in fresh images with F1 >= ``min_f1``.
 
-    A Keras model gets images scaled by :func:`ml4em.cnn.normalize_images` and must return one defect
+    The model gets images scaled by :func:`ml4em.cnn.normalize_images` and must return one defect
     probability per pixel; defects are read off with :func:`ml4em.cnn.find_defects` (threshold 0.5).
-    Returns the F1.
+    The course's :class:`ml4em.cnn.DefectFinder` (the notebook trains one before the exercise), its
+    network, and networks from :func:`ml4em.cnn.build_defect_unet` are refused. Returns the F1.
     """
     from ..stem import simulate_stem
 
     check_true(model is not None, "`defect_model` is None: assign your trained model to it.")
     data = simulate_stem(n_images, seed=seed)
-    if isinstance(model, ref.DefectFinder):
-        probability = model.predict_proba(data.images)
-    else:
-        check_true(hasattr(model, "predict"), f"`defect_model` should be a trained Keras model; got "
-                   f"{type(model).__name__}.")
-        out = np.asarray(model.predict(ref.normalize_images(data.images), verbose=0))
-        check_true(out.shape in ((n_images, 64, 64, 1), (n_images, 64, 64)),
-                   f"`defect_model` should return one probability per pixel, shape ({n_images}, 64, 64, 1) for "
-                   f"{n_images} images of 64 x 64; got {out.shape}.",
-                   hint="use padding='same' in every convolution and end with Conv2D(1, 1, activation='sigmoid').")
-        probability = out.reshape(n_images, 64, 64)
-        check_true(np.all((probability >= 0) & (probability <= 1)),
-                   "`defect_model` should output probabilities between 0 and 1.",
-                   hint="end with a sigmoid activation.")
+    check_true(hasattr(model, "predict"), f"`defect_model` should be a trained Keras model; got "
+               f"{type(model).__name__}.")
+    out = np.asarray(model.predict(ref.normalize_images(data.images), verbose=0))
+    check_true(out.shape in ((n_images, 64, 64, 1), (n_images, 64, 64)),
+               f"`defect_model` should return one probability per pixel, shape ({n_images}, 64, 64, 1) for "
+               f"{n_images} images of 64 x 64; got {out.shape}.",
+               hint="use padding='same' in every convolution and end with Conv2D(1, 1, activation='sigmoid').")
+    probability = out.reshape(n_images, 64, 64)
+    check_true(np.all((probability >= 0) & (probability <= 1)),
+               "`defect_model` should output probabilities between 0 and 1.",
+               hint="end with a sigmoid activation.")
     scores = ref.detection_scores(ref.find_defects(probability), data.defect_positions, tolerance=tolerance)
     check_true(scores["f1"] >= min_f1,
                f"`defect_model` reaches F1 = {scores['f1']:.3f} on {n_images} fresh images (precision "

@@ -2,12 +2,16 @@
 
 Each check calls the student's function on a case with a known answer and
 explains what is wrong. Reference answers come from :mod:`ml4em.eels` and
-numpy.
+numpy. Each check refuses the package's own implementation of its exercise
+(see :mod:`ml4em.checks._own`).
 """
 
 import numpy as np
 
 from ._core import check_array, check_callable, check_close, check_scalar, check_shape, check_true
+from ._own import answers
+
+REPLICAS, BAND_GAP, IMAGE = "07_eels_replicas", "08_band_gap", "09_spectral_image"
 
 __all__ = [
     # 07_eels_replicas
@@ -20,6 +24,7 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------- 07_eels_replicas
+@answers(REPLICAS, "make_replicas", "ml4em.eels.make_replicas")
 def check_make_replicas(make_replicas, *, n_points=6, n_replicas=4, seed=0):
     """``make_replicas(intensity, sigma, n_replicas, rng)`` returns intensity + r * sigma, r standard normal.
 
@@ -44,6 +49,7 @@ def check_make_replicas(make_replicas, *, n_points=6, n_replicas=4, seed=0):
     check_close("make_replicas(...)", got, expected, rtol=1e-12, hint=hint)
 
 
+@answers(REPLICAS, "chi2_per_point", "ml4em.eels.chi2_per_point")
 def check_chi2_per_point(chi2_per_point, *, seed=1):
     """``chi2_per_point(prediction, data, sigma)``: mean of ((prediction - data) / sigma)**2 over the last axis."""
     check_callable(chi2_per_point, "chi2_per_point")
@@ -64,6 +70,7 @@ def check_chi2_per_point(chi2_per_point, *, seed=1):
     check_close("chi2_per_point(...)", got, expected, rtol=1e-10, hint=hint)
 
 
+@answers(REPLICAS, "zlp_band", "ml4em.eels.band")
 def check_zlp_band(zlp_band, *, seed=2):
     """``zlp_band(samples)`` returns (median, low, high): the 50th, 16th and 84th percentiles over axis 0."""
     check_callable(zlp_band, "zlp_band")
@@ -84,6 +91,7 @@ def check_zlp_band(zlp_band, *, seed=2):
         check_close(f"zlp_band(samples) {name}", got, exp, rtol=1e-10, hint=hint)
 
 
+@answers(REPLICAS, "coverage", "ml4em.eels.coverage", "ml4em.eels.Band.contains")
 def check_coverage(coverage, *, seed=3):
     """``coverage(low, high, truth)`` is the fraction of points with low <= truth <= high."""
     check_callable(coverage, "coverage")
@@ -103,6 +111,7 @@ def check_coverage(coverage, *, seed=3):
     check_close("coverage(low, high, truth)", got, expected, rtol=1e-12, hint=hint)
 
 
+@answers(REPLICAS, "scale_energy", "ml4em.eels.ZLPEnsemble._scale_inputs")
 def check_scale_energy(scale_energy):
     """``scale_energy(energy_loss, e_low, e_high)`` maps [e_low, e_high] linearly onto [-1, 1]."""
     check_callable(scale_energy, "scale_energy")
@@ -117,6 +126,7 @@ def check_scale_energy(scale_energy):
 
 
 # ----------------------------------------------------------------------------------------------- 08_band_gap
+@answers(BAND_GAP, "log_ratio", "ml4em.eels.t_over_lambda", "ml4em.datasets.log_ratio_thickness")
 def check_log_ratio(log_ratio, *, seed=4):
     """``log_ratio(total_counts, zlp_counts)`` is ln(total / zlp), elementwise."""
     check_callable(log_ratio, "log_ratio")
@@ -133,6 +143,7 @@ def check_log_ratio(log_ratio, *, seed=4):
     check_close("log_ratio(total, zlp)", got, expected, rtol=1e-12, hint=hint)
 
 
+@answers(BAND_GAP, "subtract", "ml4em.eels.subtract_zlp", "ml4em.eels.match_zlp")
 def check_subtract(subtract, *, seed=5):
     """``subtract(energy_loss, spectrum, zlp, dE2)``: spectrum - zlp per replica, ZLP zero above dE2, never above the data."""
     check_callable(subtract, "subtract")
@@ -155,6 +166,7 @@ def check_subtract(subtract, *, seed=5):
     check_close("subtract(...)", got, expected, rtol=1e-10, atol=1e-9, hint=hint)
 
 
+@answers(BAND_GAP, "band_gap_model", "ml4em.eels.band_gap_model")
 def check_band_gap_model(band_gap_model):
     """``band_gap_model(E, A, E_bg, b)`` is A (E - E_bg)^b above E_bg and 0 below."""
     check_callable(band_gap_model, "band_gap_model")
@@ -166,6 +178,7 @@ def check_band_gap_model(band_gap_model):
     check_close("band_gap_model(E, 200, 1.6, 1.5)", got, expected, rtol=1e-10, atol=1e-12, hint=hint)
 
 
+@answers(BAND_GAP, "fit_band_gap", "ml4em.eels.fit_band_gap")
 def check_fit_band_gap(fit_band_gap, *, gap=1.7, b=1.4, seed=6):
     """``fit_band_gap(E, inelastic, window)`` returns (E_bg, b) of a least-squares fit within the window."""
     check_callable(fit_band_gap, "fit_band_gap")
@@ -185,6 +198,7 @@ def check_fit_band_gap(fit_band_gap, *, gap=1.7, b=1.4, seed=6):
     check_close("b", got_b, b, atol=0.05, rtol=0, hint=hint)
 
 
+@answers(BAND_GAP, "interval", "ml4em.eels.band")
 def check_interval(interval, *, seed=7):
     """``interval(samples)`` returns (median, low, high) with the 16th and 84th percentiles."""
     check_callable(interval, "interval")
@@ -200,6 +214,7 @@ def check_interval(interval, *, seed=7):
 
 
 # ------------------------------------------------------------------------------------------ 09_spectral_image
+@answers(IMAGE, "order_by_thickness", "ml4em.eels.cluster_by_thickness")
 def check_order_by_thickness(order_by_thickness):
     """``order_by_thickness(labels, centres)`` renumbers clusters so that 0 is the thinnest; returns (labels, centres)."""
     check_callable(order_by_thickness, "order_by_thickness")
@@ -220,6 +235,7 @@ def check_order_by_thickness(order_by_thickness):
     check_close("new labels", new_labels, [[1, 2, 0], [0, 1, 2]], rtol=0, hint=hint)
 
 
+@answers(IMAGE, "cluster_means", "ml4em.clustering.update_centres")
 def check_cluster_means(cluster_means, *, seed=8):
     """``cluster_means(spectra, labels, n_clusters)`` returns the (n_clusters, n_channels) mean spectrum per cluster."""
     check_callable(cluster_means, "cluster_means")
@@ -236,6 +252,7 @@ def check_cluster_means(cluster_means, *, seed=8):
     check_close("cluster_means(spectra, labels, 3)", got, expected, rtol=1e-12, hint=hint)
 
 
+@answers(IMAGE, "scale_zlp", "ml4em.eels.ImageZLP.band_gap_maps")
 def check_scale_zlp(scale_zlp, *, seed=9):
     """``scale_zlp(zlp, pixel, reference, near)``: zlp times pixel[near].sum() / reference[near].sum()."""
     check_callable(scale_zlp, "scale_zlp")
@@ -255,6 +272,7 @@ def check_scale_zlp(scale_zlp, *, seed=9):
     check_close("scale_zlp(...)", got, zlp * ratio, rtol=1e-10, hint=hint)
 
 
+@answers(IMAGE, "map_coverage", "ml4em.eels.coverage", "ml4em.eels.Band.contains")
 def check_map_coverage(map_coverage, *, seed=10):
     """``map_coverage(low, high, truth, mask)``: fraction of pixels in ``mask`` with low <= truth <= high."""
     check_callable(map_coverage, "map_coverage")

@@ -3,12 +3,17 @@
 The operators are checked by their defining properties (statistics over many
 draws with explicit tolerances) and the whole algorithm by what it must reach
 on the Rastrigin function, where random search with the same budget does not.
+Each check refuses the package's own implementation of its exercise (see
+:mod:`ml4em.checks._own`).
 """
 
 import numpy as np
 
 from .. import ga as ref
 from ._core import check_array, check_callable, check_shape, check_true
+from ._own import answers
+
+TUTORIAL = "06_genetic_algorithms"
 
 __all__ = ["check_tournament", "check_crossover", "check_mutation", "check_evolve"]
 
@@ -21,6 +26,7 @@ def _index(name, value, n):
     return int(value)
 
 
+@answers(TUTORIAL, "tournament", "ml4em.ga.tournament_select")
 def check_tournament(tournament, *, fitness=(0.3, 0.9, 0.1, 0.5, 0.7, 0.2), n_draws=3000, seed=0):
     """``tournament(fitness, size, rng)`` returns the index of the fittest of ``size`` individuals drawn at random."""
     check_callable(tournament, "tournament")
@@ -56,6 +62,7 @@ def check_tournament(tournament, *, fitness=(0.3, 0.9, 0.1, 0.5, 0.7, 0.2), n_dr
                f"{picks[worst]} times.", hint="draw the contestants without replacement and keep the FITTEST.")
 
 
+@answers(TUTORIAL, "uniform_crossover", "ml4em.ga.crossover")
 def check_crossover(uniform_crossover, *, n_genes=2000, seed=1):
     """``uniform_crossover(parent_a, parent_b, rng)``: each gene from either parent with probability 1/2."""
     check_callable(uniform_crossover, "uniform_crossover")
@@ -82,6 +89,7 @@ def check_crossover(uniform_crossover, *, n_genes=2000, seed=1):
                "with the same seed.", hint="draw the random numbers from the `rng` argument.")
 
 
+@answers(TUTORIAL, "mutate", "ml4em.ga.mutate", "ml4em.ga.Real.mutate")
 def check_mutation(mutate, *, n_genes=4000, rate=0.25, scale=0.3, low=-5.0, high=5.0, seed=2):
     """``mutate(x, rate, scale, low, high, rng)``: each gene with probability ``rate`` gets a N(0, scale) step,
     then everything is clipped to [low, high]."""
@@ -113,6 +121,7 @@ def _rastrigin_fitness(individual):
     return -float(ref.rastrigin(individual))
 
 
+@answers(TUTORIAL, "evolve", "ml4em.ga.GeneticAlgorithm")
 def check_evolve(evolve, *, pop_size=30, n_genes=5, n_generations=60, seed=3, min_fitness=-3.0):
     """``evolve(fitness, population, n_generations, rng)`` runs a GA with elitism; on the Rastrigin function it must
     reach a best fitness of ``min_fitness`` (random search with the same budget stays near -10 to -20)."""

@@ -2,11 +2,17 @@
 
 The reference answers are written out here from their definitions (losses on
 logits), or come from :mod:`ml4em.gan` (PSNR, interpolation of partial scans).
+Each check refuses the package's own implementation of its exercise (see
+:mod:`ml4em.checks._own`); the package computes the three losses only inside
+the ``train_step`` of its GANs.
 """
 
 import numpy as np
 
 from ._core import check_array, check_callable, check_close, check_scalar, check_true
+from ._own import answers
+
+TUTORIAL = "05_gan"
 
 __all__ = ["check_discriminator_loss", "check_generator_loss", "check_psnr", "check_fill_scan",
            "check_completion_loss"]
@@ -20,6 +26,7 @@ def _logits(n, seed, scale=2.0):
     return scale * np.random.default_rng(seed).standard_normal(n)
 
 
+@answers(TUTORIAL, "discriminator_loss", "ml4em.gan.ToyGAN.train_step", "ml4em.gan.ScanCompletionGAN.train_step")
 def check_discriminator_loss(discriminator_loss, *, n=16, seed=0):
     """``discriminator_loss(d_real, d_fake)``: binary cross-entropy on logits, real -> 1 and generated -> 0."""
     check_callable(discriminator_loss, "discriminator_loss")
@@ -42,6 +49,7 @@ def check_discriminator_loss(discriminator_loss, *, n=16, seed=0):
                 hint="at logits 0 the discriminator says 1/2 for everything: the loss is 2 ln 2.")
 
 
+@answers(TUTORIAL, "generator_loss", "ml4em.gan.ToyGAN.train_step", "ml4em.gan.ScanCompletionGAN.train_step")
 def check_generator_loss(generator_loss, *, n=16, seed=2):
     """``generator_loss(d_fake)``: the non-saturating loss -mean(log sigmoid(d_fake))."""
     check_callable(generator_loss, "generator_loss")
@@ -60,6 +68,7 @@ def check_generator_loss(generator_loss, *, n=16, seed=2):
     check_close("generator_loss(0)", zero, np.log(2), rtol=1e-6)
 
 
+@answers(TUTORIAL, "psnr", "ml4em.gan.psnr")
 def check_psnr(psnr, *, shape=(3, 16, 16), data_range=1.0, seed=3):
     """``psnr(prediction, target, data_range)``: 10 log10(data_range^2 / MSE) for one image."""
     from .. import gan as ref
@@ -82,6 +91,7 @@ def check_psnr(psnr, *, shape=(3, 16, 16), data_range=1.0, seed=3):
     check_close(name, got, expected, rtol=1e-9, hint=hint)
 
 
+@answers(TUTORIAL, "fill_scan", "ml4em.gan.interpolate_scan")
 def check_fill_scan(fill_scan, *, size=24, coverage=0.15, kind="spiral", seed=4):
     """``fill_scan(image, mask)``: linear interpolation of the scanned pixels, nearest value outside their hull."""
     from .. import gan as ref
@@ -103,6 +113,7 @@ def check_fill_scan(fill_scan, *, size=24, coverage=0.15, kind="spiral", seed=4)
                      "are the (row, column) indices of the scanned pixels (np.argwhere(mask)).")
 
 
+@answers(TUTORIAL, "completion_loss", "ml4em.gan.ScanCompletionGAN.train_step")
 def check_completion_loss(completion_loss, *, adversarial_weight=0.01, seed=5):
     """``completion_loss(fake, real, d_fake, adversarial_weight)``: mean |fake - real| + w * generator loss."""
     check_callable(completion_loss, "completion_loss")

@@ -2,13 +2,18 @@
 
 Each check calls the student's function on a case with a known answer and
 explains what is wrong. The reference answers come from :mod:`ml4em.nn`
-(whose gradients are themselves checked against finite differences).
+(whose gradients are themselves checked against finite differences). Each
+check refuses the package's own implementation of its exercise (see
+:mod:`ml4em.checks._own`).
 """
 
 import numpy as np
 
 from .. import nn as ref
 from ._core import check_array, check_callable, check_close, check_scalar, check_shape, check_true
+from ._own import answers
+
+TUTORIAL = "02_neural_networks"
 
 __all__ = ["check_sigmoid", "check_forward", "check_backprop", "check_binary_cross_entropy",
            "check_classifier", "small_network"]
@@ -34,6 +39,7 @@ def _reference_net(weights, biases):
     return net
 
 
+@answers(TUTORIAL, "sigmoid, sigmoid_prime", "ml4em.nn.sigmoid", "ml4em.nn.sigmoid_prime", "ml4em.nn.activation")
 def check_sigmoid(sigmoid, sigmoid_prime, *, z=(-30.0, -2.0, 0.0, 0.5, 3.0, 30.0)):
     """``sigmoid(z)`` is 1 / (1 + exp(-z)) elementwise; ``sigmoid_prime(z)`` its derivative."""
     check_callable(sigmoid, "sigmoid")
@@ -53,6 +59,7 @@ def check_sigmoid(sigmoid, sigmoid_prime, *, z=(-30.0, -2.0, 0.0, 0.5, 3.0, 30.0
     check_close("sigmoid_prime(z)", got, ref.sigmoid_prime(z), rtol=1e-9, atol=1e-12, hint=hint)
 
 
+@answers(TUTORIAL, "forward", "ml4em.nn.DenseNetwork", "ml4em.nn.mlp", "ml4em.nn.to_keras")
 def check_forward(forward, *, sizes=(3, 4, 2), seed=0):
     """``forward(x, weights, biases)``: sigmoid on every hidden layer, linear output; shape (n_samples, n_out)."""
     check_callable(forward, "forward")
@@ -71,6 +78,7 @@ def check_forward(forward, *, sizes=(3, 4, 2), seed=0):
     check_close("forward(x, weights, biases)", got, expected, rtol=1e-9, atol=1e-12, hint=hint)
 
 
+@answers(TUTORIAL, "backprop", "ml4em.nn.DenseNetwork", "ml4em.nn.numerical_gradient")
 def check_backprop(backprop, *, n_in=2, n_hidden=3, seed=1):
     """``backprop(x, y, W1, b1, W2, b2)`` returns ``(dW1, db1, dW2, db2)``, the gradients of the MSE."""
     check_callable(backprop, "backprop")
@@ -98,6 +106,7 @@ def check_backprop(backprop, *, n_in=2, n_hidden=3, seed=1):
         check_close(name, got, exp, rtol=1e-8, atol=1e-12, hint=hint)
 
 
+@answers(TUTORIAL, "binary_cross_entropy", "ml4em.nn.binary_cross_entropy")
 def check_binary_cross_entropy(binary_cross_entropy, *, y_true=(1.0, 0.0, 1.0, 0.0), p=(0.9, 0.2, 0.4, 0.5)):
     """``binary_cross_entropy(y_true, p)`` is -mean(y log p + (1 - y) log(1 - p)), p clipped to [1e-7, 1 - 1e-7]."""
     check_callable(binary_cross_entropy, "binary_cross_entropy")
@@ -119,6 +128,7 @@ def check_binary_cross_entropy(binary_cross_entropy, *, y_true=(1.0, 0.0, 1.0, 0
     check_close("binary_cross_entropy([1, 0], [0, 1])", edge, -np.log(1e-7), rtol=1e-6, hint=clip_hint)
 
 
+@answers(TUTORIAL, "classifier", "ml4em.nn.mlp", "ml4em.nn.to_keras", "ml4em.nn.DenseNetwork")
 def check_classifier(model, x_test, y_test, *, min_accuracy=0.85):
     """A trained Keras classifier whose accuracy on (x_test, y_test) is at least ``min_accuracy``.
 

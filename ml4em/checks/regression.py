@@ -2,13 +2,17 @@
 
 Each check calls the student's function on a case with a known answer and
 explains what is wrong. The reference answers come from
-:mod:`ml4em.regression`, numpy and scikit-learn.
+:mod:`ml4em.regression`, numpy and scikit-learn. Each check refuses the
+package's own implementation of its exercise (see :mod:`ml4em.checks._own`).
 """
 
 import numpy as np
 
 from .. import regression as ref
 from ._core import check_array, check_callable, check_close, check_scalar, check_shape, check_true
+from ._own import answers
+
+TUTORIAL = "01_regression"
 
 __all__ = ["check_design_matrix", "check_least_squares", "check_mse", "check_kfold_cv_error",
            "check_ridge", "check_gradient_step", "check_eta_max", "check_best_degree"]
@@ -20,6 +24,7 @@ def _sample(n, seed):
     return x, 2 * x + 0.3 * rng.standard_normal(n)
 
 
+@answers(TUTORIAL, "design_matrix", "ml4em.regression.polynomial_features")
 def check_design_matrix(design_matrix, *, x=(0.0, 0.5, 1.0, 2.0), degree=2):
     """``design_matrix(x, degree)`` returns the (n_samples, degree + 1) matrix of powers x**0 ... x**degree."""
     check_callable(design_matrix, "design_matrix")
@@ -38,6 +43,8 @@ def check_design_matrix(design_matrix, *, x=(0.0, 0.5, 1.0, 2.0), degree=2):
     check_close(f"design_matrix(x, {degree})", got, expected, rtol=1e-10, hint=hint)
 
 
+@answers(TUTORIAL, "fit_least_squares", "ml4em.regression.fit_least_squares", "ml4em.regression.fit_ridge",
+         "ml4em.regression.gradient_descent", "ml4em.regression.PolynomialRegression")
 def check_least_squares(fit_least_squares, *, degree=1, n=20, seed=0):
     """``fit_least_squares(X, y)`` returns the coefficients that minimise |X theta - y|^2 (as numpy.polyfit)."""
     check_callable(fit_least_squares, "fit_least_squares")
@@ -52,6 +59,7 @@ def check_least_squares(fit_least_squares, *, degree=1, n=20, seed=0):
                 hint="minimise the sum of squared residuals; np.linalg.lstsq(X, y, rcond=None) solves it.")
 
 
+@answers(TUTORIAL, "mse", "ml4em.regression.mse", "ml4em.nn.mean_squared_error", "ml4em.eels.chi2_per_point")
 def check_mse(mse, *, y_true=(1.0, 2.0, 3.0, 4.0), y_pred=(1.0, 2.5, 2.0, 4.0)):
     """``mse(y_true, y_pred)`` is the mean of the squared differences."""
     check_callable(mse, "mse")
@@ -66,6 +74,7 @@ def check_mse(mse, *, y_true=(1.0, 2.0, 3.0, 4.0), y_pred=(1.0, 2.5, 2.0, 4.0)):
     check_close("mse(y_true, y_pred)", got, expected, rtol=1e-12, hint=hint)
 
 
+@answers(TUTORIAL, "kfold_cv_error", "ml4em.regression.cross_validate")
 def check_kfold_cv_error(kfold_cv_error, *, n=23, degree=3, n_folds=5, seed=1):
     """``kfold_cv_error(x, y, degree, n_folds)`` is the mean validation MSE over consecutive folds."""
     check_callable(kfold_cv_error, "kfold_cv_error")
@@ -81,6 +90,7 @@ def check_kfold_cv_error(kfold_cv_error, *, n=23, degree=3, n_folds=5, seed=1):
     check_close(f"kfold_cv_error(x, y, {degree}, {n_folds})", got, expected, rtol=1e-6, hint=hint)
 
 
+@answers(TUTORIAL, "fit_ridge", "ml4em.regression.fit_ridge", "ml4em.regression.PolynomialRegression")
 def check_ridge(fit_ridge, *, degree=5, alpha=0.1, n=15, seed=2):
     """``fit_ridge(X, y, alpha)`` minimises |X theta - y|^2 + alpha |theta|^2 (all coefficients penalised)."""
     check_callable(fit_ridge, "fit_ridge")
@@ -96,6 +106,7 @@ def check_ridge(fit_ridge, *, degree=5, alpha=0.1, n=15, seed=2):
     check_close(f"fit_ridge(X, y, {alpha})", got, expected, rtol=1e-6, atol=1e-9, hint=hint)
 
 
+@answers(TUTORIAL, "gradient_step", "ml4em.regression.gradient_descent")
 def check_gradient_step(gradient_step, *, learning_rate=0.1, n=12, seed=3):
     """``gradient_step(theta, X, y, learning_rate)`` returns theta - learning_rate * (2/n) X^T (X theta - y)."""
     check_callable(gradient_step, "gradient_step")
@@ -117,6 +128,7 @@ def check_gradient_step(gradient_step, *, learning_rate=0.1, n=12, seed=3):
     check_close("gradient_step(theta, X, y, learning_rate)", got, expected, rtol=1e-10, hint=hint)
 
 
+@answers(TUTORIAL, "eta_max", "ml4em.regression.max_stable_learning_rate", student=())
 def check_eta_max(eta_max, X):
     """``eta_max`` is 2 / (largest eigenvalue of the Hessian (2/n) X^T X)."""
     got = check_scalar("eta_max", eta_max)
@@ -131,6 +143,7 @@ def check_eta_max(eta_max, X):
     check_close("eta_max", got, expected, rtol=1e-8, hint=hint)
 
 
+@answers(TUTORIAL, "best_degree", "ml4em.regression.cross_validate", student=())
 def check_best_degree(best_degree, x, y, degrees, n_folds):
     """``best_degree`` is the degree among ``degrees`` with the lowest k-fold validation error."""
     check_true(isinstance(best_degree, (int, np.integer)) and not isinstance(best_degree, bool),
