@@ -8,6 +8,7 @@ import pytest
 from ml4em.cli import build_parser
 from ml4em.datasets import energy_axis, make_lowloss_spectrum
 from ml4em.eels import cli as zlp_cli
+from ml4em.eels.cli_output import MARKER
 
 AXIS = energy_axis(-2.0, 0.025, 641)
 
@@ -39,9 +40,11 @@ def test_zlp_writes_every_output(files, tmp_path, capsys):
     out = tmp_path / "result"
     assert run([*sample, "--vacuum", *vacuum, "--n-replicas", "6", "--out", str(out), "--quiet"]) == 0
     names = {p.name for p in out.iterdir()}
-    assert names == {"zlp_band.csv", "subtracted.csv", "band_gap.csv", "results.npz", "zlp.png", "summary.json"}
+    assert names == {"zlp_band.csv", "subtracted.csv", "band_gap.csv", "results.npz", "zlp.png", "summary.json", MARKER}
+    assert json.loads((out / MARKER).read_text())["files"] == sorted(names - {MARKER}, key=zlp_cli.OUTPUT_FILES.index)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_replicas"] == 6 and summary["dE1_eV"] < summary["dE2_eV"]
+    assert summary["warnings"] == []  # a clean synthetic case: no warning about the band gap
     # the synthetic gap is 1.6 eV; with 6 replicas and 3 spectra the median is within 0.1 eV
     assert abs(summary["band_gap_eV"]["median"] - 1.6) < 0.1
     table = np.loadtxt(out / "zlp_band.csv", delimiter=",", skiprows=1)
@@ -50,24 +53,25 @@ def test_zlp_writes_every_output(files, tmp_path, capsys):
     with np.load(out / "results.npz") as r:
         assert r["zlp_replicas"].shape == (6, AXIS.size) and r["band_gap"].shape == (6,)
     assert "band gap E_BG" in capsys.readouterr().out
-    assert not list(tmp_path.glob(".result.partial-*"))  # no temporary folder left behind
+    assert not list(tmp_path.glob(".ml4em-*"))  # no temporary folder left behind
 
 
 def test_existing_output_is_kept_unless_overwrite(files, tmp_path, capsys):
     folder, sample, vacuum = files
     out = tmp_path / "result"
-    out.mkdir()
-    (out / "mine.txt").write_text("do not delete")
-    assert run([*sample, "--n-replicas", "4", "--dE1", "1.0", "--dE2", "4.0", "--out", str(out), "--quiet"]) == 2
-    assert "exists; choose another --out or pass --overwrite" in capsys.readouterr().err
-    assert (out / "mine.txt").exists()
-    assert run([*sample, "--n-replicas", "4", "--dE1", "1.0", "--dE2", "4.0", "--out", str(out), "--quiet",
-                "--overwrite", "--window", "0.8", "2.5"]) == 0
-    assert not (out / "mine.txt").exists() and (out / "summary.json").exists()
+    argv = [*sample, "--n-replicas", "4", "--dE1", "1.0", "--dE2", "4.0", "--out", str(out), "--quiet",
+            "--window", "0.8", "2.5"]
+    assert run(argv) == 0
+    first = (out / MARKER).read_text()
+    assert run(argv) == 2
+    assert "exists (an earlier ml4em zlp result); choose another --out or pass --overwrite" in capsys.readouterr().err
+    assert (out / MARKER).read_text() == first
+    assert run([*argv, "--overwrite", "--seed", "1"]) == 0
+    assert json.loads((out / "summary.json").read_text())["seed"] == 1 and (out / MARKER).exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_interrupted_run_leaves_no_output(files, tmp_path, monkeypatch):
+def test_interrupted_run_leaves_no_output(files, tmp_path, monkeypatch, capsys):
     folder, sample, vacuum = files
 
     def interrupted(folder_, res, args):
@@ -75,15 +79,17 @@ def test_interrupted_run_leaves_no_output(files, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(zlp_cli, "_write_outputs", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        run([*sample, "--n-replicas", "4", "--dE1", "1.0", "--dE2", "4.0", "--out", str(tmp_path / "r"), "--quiet"])
+    out = tmp_path / "new" / "r"  # its parent is made by the run, and removed again
+    assert run([*sample, "--n-replicas", "4", "--dE1", "1.0", "--dE2", "4.0", "--out", str(out), "--quiet"]) == 130
+    assert "ml4em zlp: interrupted; no output written" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []  # neither the output folder nor the partial one
 
 
 def test_error_messages(files, tmp_path, capsys):
     folder, sample, vacuum = files
     out = str(tmp_path / "r")
-    other = _write(folder, "other.txt", energy_axis(-2.0, 0.05, 300), np.ones(300))
+    other_axis = energy_axis(-2.0, 0.05, 300)
+    other = _write(folder, "other.txt", other_axis, make_lowloss_spectrum(other_axis, zlp_fwhm=0.2, seed=2).counts[0])
     nan = _write(folder, "nan.txt", AXIS, np.where(AXIS > 3, np.nan, 1.0))
     cases = [
         ([sample[0], other], "other.txt has an energy axis of 300 channels"),

@@ -60,9 +60,10 @@ def read_spectrum(path, *, offset=None, scale=None):
         ``.dm3``/``.dm4`` (Gatan DigitalMicrograph), ``.msa``/``.ems``,
         ``.hspy``/``.hdf5`` (HyperSpy) are read with RosettaSciIO. Text files
         (``.txt``, ``.csv``, ``.dat``, ``.tsv``) hold either two columns
-        (energy loss in eV, counts) or one row or column of counts; for the
-        latter the axis comes from ``offset`` and ``scale`` or, failing
-        that, from an EELSfitter-style name such as ``m4d054eV_45d471eV``.
+        (energy loss in eV, counts; one line of two numbers is one channel)
+        or one row or column of counts; for the latter the axis comes from
+        ``offset`` and ``scale`` or, failing that, from an EELSfitter-style
+        name such as ``m4d054eV_45d471eV``.
     offset, scale : float, optional
         Energy of the first channel and dispersion, eV and eV/channel, for
         text files without an energy column.
@@ -114,7 +115,8 @@ def read_spectrum(path, *, offset=None, scale=None):
 
 def _read_text(path, offset, scale):
     try:
-        table = np.loadtxt(path, dtype=float, comments="#", delimiter="," if path.suffix.lower() == ".csv" else None)
+        table = np.loadtxt(path, dtype=float, comments="#", delimiter="," if path.suffix.lower() == ".csv" else None,
+                           ndmin=2)  # keeps one line of two numbers apart from one column of two counts
     except ValueError as err:
         raise ValueError(f"file {str(path)!r} is not a table of numbers ({err}); expected two columns "
                          "(energy loss in eV, counts) or one row or column of counts.") from err

@@ -24,6 +24,8 @@ Modules, one topic each:
 - :mod:`~ml4em.eels.plots`       the figures shared by tutorials and the command line
 - :mod:`~ml4em.eels.explorers`   the sliders of the EELS tutorials
 - :mod:`~ml4em.eels.cli`         the ``ml4em zlp`` command
+- :mod:`~ml4em.eels.cli_checks`  its checks of inputs, memory and results before and after the work
+- :mod:`~ml4em.eels.cli_output`  its output folders: marker file, temporary folder, rename, SIGTERM
 """
 
 from .bandgap import BandGapFit, band_gap_model, default_window, fit_band_gap

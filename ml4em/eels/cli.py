@@ -17,28 +17,38 @@ from their mean and fits the band gap per replica. Writes to ``--out``:
 - ``summary.json``: settings, files, results, timings
 
 The folder appears only when complete: everything is written into a hidden
-temporary folder beside it, which is renamed at the end (an interrupted run
-leaves no ``--out`` folder). An existing ``--out`` is never replaced unless
-``--overwrite`` is given.
+temporary folder beside it (created first, which also proves that ``--out``
+can be written), renamed at the end; a run that fails, is interrupted
+(Ctrl-C) or terminated (SIGTERM) leaves neither. Every output folder holds
+the marker ``.ml4em-zlp-output``; ``--overwrite`` replaces only a folder with
+that marker, nothing in it but what ml4em zlp wrote, and none of the inputs.
+Implausible spectra and an ``--n-replicas`` that would not fit in memory are
+refused before the work, and a degenerate band-gap fit is reported as a
+warning (on stderr and in ``summary.json``). The rules are those of
+:mod:`ml4em.eels.cli_checks` and :mod:`ml4em.eels.cli_output`. Exit codes:
+0 done (also with warnings), 2 a user error (one message on stderr), 130
+interrupted, 143 terminated.
 
 Used in: the README's EELS section and tutorials/08_band_gap.
 """
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["add_parser", "main", "read_spectra", "run_zlp"]
+from . import cli_checks as checks
+from . import cli_output as output
+from .cli_checks import CLIError
 
+__all__ = ["OUTPUT_FILES", "add_parser", "main", "read_spectra", "run_zlp"]
 
-class CLIError(ValueError):
-    """A user error of ``ml4em zlp``; the message names the file or option and the fix."""
+#: The files of an output folder (besides the marker).
+OUTPUT_FILES = ("zlp_band.csv", "subtracted.csv", "band_gap.csv", "results.npz", "zlp.png", "summary.json")
+#: The allowed range of the band-gap exponent b.
+EXPONENT_RANGE = (0.2, 4.0)
 
 
 def add_parser(subparsers):
@@ -65,7 +75,8 @@ def add_parser(subparsers):
     p.add_argument("--scale", type=float, default=None, help="dispersion (eV/channel) for text files without axis")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", default="zlp-results", help="output folder (default: zlp-results)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output folder that ml4em zlp wrote (never one holding other files)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=main)
     return p
@@ -91,17 +102,21 @@ def read_spectra(paths, *, offset=None, scale=None, role="sample"):
     Raises
     ------
     CLIError
-        When a file cannot be read or the energy axes differ.
+        When a file cannot be read, its spectra are implausible
+        (:func:`ml4em.eels.cli_checks.check_spectrum`), the energy axes
+        differ or two sample spectra are identical.
     """
     from ..datasets import read_spectrum
 
-    axis, first, rows = None, None, []
+    axis, first, rows, labels = None, None, [], []
     for path in paths:
         try:
             s = read_spectrum(path, offset=offset, scale=scale)
         except (OSError, ValueError) as err:
             raise CLIError(f"{role} file {path}: {err}") from err
         e = np.asarray(s.energy_loss, dtype=float)
+        counts = np.asarray(s.counts, dtype=float).reshape(-1, e.size)
+        checks.check_spectrum(e, counts, path=path, role=role)
         if axis is None:
             axis, first = e, path
         elif e.size != axis.size or np.max(np.abs(e - axis)) > 0.01 * abs(axis[1] - axis[0]):
@@ -109,8 +124,13 @@ def read_spectra(paths, *, offset=None, scale=None, role="sample"):
                            f"{e[-1]:.4g} eV, but {first} has {axis.size} channels from {axis[0]:.4g} to "
                            f"{axis[-1]:.4g} eV; all spectra must share one energy axis (same offset, dispersion and "
                            "size). Resample or crop them first.")
-        rows.append(np.asarray(s.counts, dtype=float).reshape(-1, e.size))
-    return axis, np.concatenate(rows)
+        rows.append(counts)
+        labels += [f"{role} file {path}" + (f" (spectrum {i})" if counts.shape[0] > 1 else "")
+                   for i in range(counts.shape[0])]
+    spectra = np.concatenate(rows)
+    if role == "sample":
+        checks.check_distinct(spectra, labels)
+    return axis, spectra
 
 
 def _check_options(args):
@@ -132,12 +152,22 @@ def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=No
     Returns
     -------
     dict
-        Arrays and numbers (see the module docstring for their meaning).
+        Arrays and numbers (see the module docstring for their meaning);
+        ``"warnings"`` lists what makes the band gap untrustworthy
+        (:func:`ml4em.eels.cli_checks.band_gap_warnings`).
+
+    Raises
+    ------
+    CLIError
+        For implausible inputs and options, and an ``n_replicas`` whose
+        memory (:func:`ml4em.eels.cli_checks.check_memory`) is not available;
+        all before the training.
     """
     from .axis import align_zlp, fwhm
     from .bandgap import default_window, fit_band_gap
+    from .model import MLPShape
     from .predict import band
-    from .regions import first_local_minimum
+    from .regions import choose_regions, first_local_minimum
     from .subtract import match_zlp
     from .zlp import ZLPEnsemble
 
@@ -160,8 +190,13 @@ def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=No
             raise CLIError(f"{name} {value} eV lies beyond the end of the energy axis ({e0[-1]:.4g} eV after "
                            "aligning the zero-loss peak to 0 eV); choose a smaller value.")
     try:
+        dE1, dE2 = choose_regions(e0, sample, vacuum, dE1=dE1, dE2=dE2)
         zlp = ZLPEnsemble(n_replicas, dE1=dE1, dE2=dE2, uncertainty=uncertainty, progress=progress, seed=seed)
+        checks.check_memory(n_replicas, n_channels=e0.size, n_train=int(np.sum(e0 < dE1)) + zlp.n_pseudo,
+                            shape=MLPShape(1, zlp.hidden))
         zlp.fit(e0, sample, vacuum)
+    except CLIError:
+        raise
     except ValueError as err:
         raise CLIError(str(err).replace("dE1=", "--dE1 ").replace("dE2=", "--dE2 ")) from err
     keep = zlp.selected(max_chi2)
@@ -177,11 +212,13 @@ def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=No
             raise CLIError(f"cannot choose the band-gap fit window automatically ({err}); give --window LOW HIGH.") \
                 from err
     try:
-        fit = fit_band_gap(e0, inelastic, window=tuple(window))
+        fit = fit_band_gap(e0, inelastic, window=tuple(window), exponent_range=EXPONENT_RANGE)
     except ValueError as err:
         raise CLIError(f"--window {window[0]} {window[1]}: {err}") from err
+    doubts = checks.band_gap_warnings(fit, window=tuple(window), scale=float(e0[1] - e0[0]),
+                                      exponent_range=EXPONENT_RANGE)
     return {"energy_loss": e0, "sample": sample, "vacuum": vacuum, "mean": mean, "zlp": zlp, "kept": keep,
-            "models": models, "matched": matched, "inelastic": inelastic, "fit": fit,
+            "warnings": doubts, "models": models, "matched": matched, "inelastic": inelastic, "fit": fit,
             "zlp_band": band(models), "matched_band": band(matched), "inelastic_band": band(inelastic),
             "peak_fwhm": peak_fwhm, "window": tuple(float(w) for w in window)}
 
@@ -229,59 +266,51 @@ def _write_outputs(folder, res, args):
                        "high68": float(s["exponent"].high)},
         "val_chi2_median": float(np.median(zlp.val_chi2_)), "training_seconds": zlp.fit_seconds_,
         "iterations": int(zlp.iterations_),
-        "files": ["zlp_band.csv", "subtracted.csv", "band_gap.csv", "results.npz", "zlp.png", "summary.json"],
+        "warnings": res["warnings"], "files": list(OUTPUT_FILES),
     }
     with open(folder / "summary.json", "w") as fh:
         json.dump(summary, fh, indent=2)
     return summary
 
 
-def _publish(tmp, out, overwrite):
-    """Move the finished temporary folder ``tmp`` to ``out`` (replacing it only with ``overwrite``)."""
-    if out.exists():
-        if not overwrite:
-            raise CLIError(f"output folder {out} exists; choose another --out or pass --overwrite to replace it.")
-        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
-        os.replace(out, old / out.name)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
 def main(args):
-    """Handler of ``ml4em zlp``: run, write atomically, print a summary; returns the exit code."""
-    out = Path(args.out).resolve()
-    tmp = None
-    try:
-        _check_options(args)
-        if out.exists() and not args.overwrite:
-            raise CLIError(f"output folder {out} exists; choose another --out or pass --overwrite to replace it.")
-        if out.exists() and not out.is_dir():
-            raise CLIError(f"--out {out} is a file; give a folder name.")
-        start = time.perf_counter()
-        res = run_zlp(args.samples, args.vacuum, n_replicas=args.n_replicas, dE1=args.dE1, dE2=args.dE2,
-                      window=args.window, max_chi2=args.max_chi2, uncertainty=args.uncertainty, offset=args.offset,
-                      scale=args.scale, seed=args.seed, progress=not args.quiet)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the results are an ordinary folder
-        summary = _write_outputs(tmp, res, args)
-        _publish(tmp, out, args.overwrite)
-        tmp = None
-    except CLIError as err:
-        print(f"ml4em zlp: error: {err}", file=sys.stderr)
-        return 2
-    finally:
-        if tmp is not None:  # failed or interrupted while writing: leave nothing half-written
-            shutil.rmtree(tmp, ignore_errors=True)
+    """Handler of ``ml4em zlp``: check, run, write atomically, print a summary; returns the exit code."""
+    out = Path(args.out).expanduser().resolve()
+    tmp, created = None, []
+    with output.TerminationGuard() as guard:
+        try:
+            _check_options(args)
+            inputs = checks.check_inputs(args.samples, args.vacuum)
+            output.check_output_folder(out, given=args.out, inputs=inputs, overwrite=args.overwrite)
+            with guard.deferred():
+                tmp, created = output.make_temporary_folder(out, given=args.out, files=OUTPUT_FILES)
+            start = time.perf_counter()
+            res = run_zlp(args.samples, args.vacuum, n_replicas=args.n_replicas, dE1=args.dE1, dE2=args.dE2,
+                          window=args.window, max_chi2=args.max_chi2, uncertainty=args.uncertainty,
+                          offset=args.offset, scale=args.scale, seed=args.seed, progress=not args.quiet)
+            summary = _write_outputs(tmp, res, args)
+            with guard.deferred():  # the folder may have changed during the run: check again, then rename
+                output.check_output_folder(out, given=args.out, inputs=inputs, overwrite=args.overwrite)
+                output.publish(tmp, out)
+                tmp, created = None, []
+        except CLIError as err:
+            print(f"ml4em zlp: error: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as err:
+            what = "terminated (SIGTERM)" if isinstance(err, output.Terminated) else "interrupted"
+            print(f"ml4em zlp: {what}; no output written.", file=sys.stderr)
+            return 143 if isinstance(err, output.Terminated) else 130
+        finally:  # failed, interrupted or terminated: leave nothing half-written
+            with guard.deferred(reraise=False):
+                output.remove_temporary(tmp, created)
+    for warning in summary["warnings"]:
+        print(f"ml4em zlp: warning: {warning}", file=sys.stderr)
     g, b = summary["band_gap_eV"], summary["exponent_b"]
     print(f"dE1 = {summary['dE1_eV']:.3g} eV, dE2 = {summary['dE2_eV']:.3g} eV; {summary['n_kept']} of "
           f"{summary['n_replicas']} replicas kept; median validation chi2 {summary['val_chi2_median']:.3g}")
     print(f"band gap E_BG = {g['median']:.3f} (+{g['high68'] - g['median']:.3f}, -{g['median'] - g['low68']:.3f}) eV, "
           f"b = {b['median']:.2f} (+{b['high68'] - b['median']:.2f}, -{b['median'] - b['low68']:.2f}) "
-          f"[68% CL, window {summary['window_eV'][0]:.2f}-{summary['window_eV'][1]:.2f} eV]")
+          f"[68% CL, window {summary['window_eV'][0]:.2f}-{summary['window_eV'][1]:.2f} eV]"
+          + (f" -- UNRELIABLE, see the {len(summary['warnings'])} warning(s) above" if summary["warnings"] else ""))
     print(f"wrote {out} ({', '.join(summary['files'])}) in {time.perf_counter() - start:.0f} s")
     return 0
