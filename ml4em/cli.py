@@ -4,9 +4,11 @@
 ``ml4em data path``       print the cache folder
 ``ml4em grade-check``     prove that tutorials grade correctly (instructors, CI)
 ``ml4em student-version`` write the student versions of the tutorials (Binder, self-study)
-``ml4em autograde``      grade submissions, each in a sandbox (instructors)
-``ml4em integrity``      list answer cells that tamper with grading (instructors)
+``ml4em autograde``       grade submissions, each in a sandbox (instructors)
+``ml4em integrity``       list answer cells that tamper with grading (instructors)
 ``ml4em publish-student`` write a student repository without solutions (graded courses)
+``ml4em similarity``      compare the answers of all submissions (instructors)
+``ml4em export-grades``   grades as the CSV that Brightspace, Canvas or Moodle imports (instructors)
 ``ml4em zlp``             the EELS replica method on a user's spectra (when ml4em.eels is installed)
 """
 
@@ -17,7 +19,7 @@ import sys
 __all__ = ["main", "build_parser"]
 
 # Topic modules that add their own subcommands with ``add_parser(subparsers)``.
-_PLUGINS = ["ml4em.autograde", "ml4em.integrity", "ml4em.publish", "ml4em.eels.cli"]
+_PLUGINS = ["ml4em.autograde", "ml4em.integrity", "ml4em.similarity", "ml4em.lms", "ml4em.publish", "ml4em.eels.cli"]
 
 
 def _data_download(args):

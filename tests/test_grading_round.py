@@ -376,6 +376,14 @@ def test_grading_round(tmp_path):
     expected = {"alice": (18.0, 18.0), "bob": (0.0, 18.0), "carol": (5.0, 18.0), "honest_warn": (15.0, 18.0),
                 **{s: (float(points), 18.0) for s, (_, points, _) in hostile.items()}}
     assert got == expected
+    # --- similarity and the export for the learning-management system (instructor.md, section 9)
+    r.run(f"ml4em similarity {ASSIGNMENT}")
+    pairs = list(csv.DictReader(open(r.course / "similarity" / ASSIGNMENT / "pairs.csv")))
+    assert pairs and {p["student_a"] for p in pairs} | {p["student_b"] for p in pairs} <= set(students)
+    r.run(f"ml4em export-grades {ASSIGNMENT} --format canvas --out grades-canvas.csv")
+    canvas = list(csv.DictReader(open(r.course / "grades-canvas.csv")))
+    assert canvas[0]["Student"] == "Points Possible" and float(canvas[0][ASSIGNMENT]) == 18.0
+    assert {row["SIS Login ID"]: (float(row[ASSIGNMENT]), 18.0) for row in canvas[1:]} == expected
     time.sleep(16)  # longer than the daemon student's process would have waited before writing the gradebook
     r.run("nbgrader export --to grades-later.csv")
     assert open(r.course / "grades-later.csv").read() == open(r.course / "grades.csv").read()

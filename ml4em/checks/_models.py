@@ -15,7 +15,7 @@ Models inside models are looked into as well.
 
 import gc
 
-from ._scan import Finding, PackageAnswers
+from ._scan import Finding, PackageAnswers  # noqa: F401  (PackageAnswers: used by the doctest)
 
 __all__ = ["find_package_network"]
 

@@ -39,7 +39,8 @@ Used by: instructors after ``nbgrader collect`` or ``ml4em autograde`` (docs/ins
 import json
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
+
+from ..course import course_folder, read_notebook, submitted_students
 
 __all__ = ["Finding", "integrity_report", "format_report", "add_parser", "main"]
 
@@ -92,51 +93,13 @@ class Finding:
         return f"{self.grade_id} (cell {self.cell_index})" if self.grade_id else f"cell {self.cell_index}"
 
 
-def _course(course_root, assignment):
-    root = Path(course_root)
-    if not root.is_dir():
-        raise ValueError(f"course_root={str(course_root)!r} is not a folder; pass the nbgrader course folder (the one "
-                         "with nbgrader_config.py, tutorials/ and submitted/).")
-    if not (root / "nbgrader_config.py").is_file() and not (root / "tutorials").is_dir():
-        raise ValueError(f"course_root={str(course_root)!r} is not an nbgrader course folder (no nbgrader_config.py "
-                         "and no tutorials/); pass the folder that holds them.")
-    if not (root / "tutorials" / assignment).is_dir() and not (root / "release" / assignment).is_dir():
-        known = sorted({p.name for d in ("tutorials", "release") if (root / d).is_dir()
-                        for p in (root / d).iterdir() if p.is_dir() and not p.name.startswith(".")})
-        raise ValueError(f"assignment={assignment!r} is not in {root}: there is no tutorials/{assignment}/ or "
-                         f"release/{assignment}/. Choose one of {known or 'none (the course has no assignments)'}.")
-    return root
-
-
-def _students(root, assignment, students):
-    found = sorted({p.parent.name for d in ("submitted", "autograded") if (root / d).is_dir()
-                    for p in (root / d).glob(f"*/{assignment}") if p.is_dir()})
-    if students is None:
-        return found
-    students = [students] if isinstance(students, str) else list(students)
-    missing = [s for s in students if s not in found]
-    if missing:
-        raise ValueError(f"students={missing!r}: no submission of {assignment} in {root / 'submitted'}. Students "
-                         f"with one: {found or 'none'}; use an ID from that list.")
-    return students
-
-
-def _read(path):
-    import nbformat
-
-    try:
-        return nbformat.read(path, as_version=4), None
-    except Exception as err:  # a broken or hostile file is a finding, not a crash
-        return None, f"the notebook cannot be read ({type(err).__name__}: {str(err)[:120]})"
-
-
 def _reference(root, assignment, name, cache):
     from ._cells import Reference
 
     if name not in cache:
-        source, _ = _read(root / "tutorials" / assignment / name)
-        release, _ = (_read(root / "release" / assignment / name) if (root / "release" / assignment / name).is_file()
-                      else (None, None))
+        source, _ = read_notebook(root / "tutorials" / assignment / name)
+        release_path = root / "release" / assignment / name
+        release, _ = read_notebook(release_path) if release_path.is_file() else (None, None)
         cache[name] = (Reference.from_notebooks(source, release) if source is not None or release is not None
                        else None)
     return cache[name]
@@ -208,20 +171,20 @@ def integrity_report(assignment, *, course_root=".", students=None):
     from ._cells import sandbox_records
     from ._state import PackageAnswers
 
-    root = _course(course_root, assignment)
+    root = course_folder(course_root, assignment)
     answers = PackageAnswers.load()
     findings, cache = [], {}
-    for student in _students(root, assignment, students):
+    for student in submitted_students(root, assignment, students):
         for path in sorted((root / "submitted" / student / assignment).glob("*.ipynb")):
             rel = path.relative_to(root).as_posix()
-            nb, error = _read(path)
+            nb, error = read_notebook(path)
             if nb is None:
                 findings.append(Finding(student, rel, None, None, None, "cells", "", error))
             else:
                 findings += _notebook_findings(student, rel, nb, _reference(root, assignment, path.name, cache),
                                                answers, assignment)
         for path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
-            nb, _ = _read(path)
+            nb, _ = read_notebook(path)
             for gid, index, why in (sandbox_records(nb) if nb is not None else ()):
                 findings.append(Finding(student, path.relative_to(root).as_posix(), gid, index, None, "sandbox", "",
                                         why))
@@ -296,8 +259,8 @@ def add_parser(subparsers):
 def main(args):
     """Handler of ``ml4em integrity``; returns the exit code (0 report made, 2 bad arguments)."""
     try:
-        root = _course(args.course_root, args.assignment)
-        students = _students(root, args.assignment, args.students)
+        root = course_folder(args.course_root, args.assignment)
+        students = submitted_students(root, args.assignment, args.students)
         findings = integrity_report(args.assignment, course_root=root, students=students)
     except ValueError as err:
         message = str(err).replace("course_root=", "--course-root ").replace("students=", "--student ")
