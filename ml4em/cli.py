@@ -80,6 +80,16 @@ def build_parser():
     gc.add_argument("--quick", action="store_true", help="run the notebooks in quick mode (ML4EM_QUICK=1)")
     gc.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
     gc.add_argument("--keep", default=None, metavar="DIR", help="keep the temporary course folder in DIR")
+    mut = gc.add_argument_group("mutation testing", "--mutants: run mutants of each answer against its test cell "
+                                "and report how many the tests kill (ml4em.mutants)")
+    mut.add_argument("--mutants", action="store_true", help="report the mutants the tests kill instead")
+    mut.add_argument("--max-mutants", type=int, default=None, metavar="N", help="at most N mutants per exercise")
+    mut.add_argument("--seed", type=int, default=0, help="seed of the draw of --max-mutants (default: 0)")
+    mut.add_argument("--mutant-timeout", type=float, default=None, metavar="S",
+                     help="seconds per mutant cell (default: 10x the instructor's answer and test, at least 5)")
+    mut.add_argument("--json", action="store_true", help="machine-readable report")
+    mut.add_argument("--min-kill-rate", type=float, default=None, metavar="R",
+                     help="exit 1 when a tutorial kills less than this fraction of non-equivalent mutants")
     gc.set_defaults(func=_grade_check)
 
     sv = sub.add_parser("student-version", help="write the student versions of the tutorials into a folder",

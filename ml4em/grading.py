@@ -240,6 +240,10 @@ def format_table(results):
 
 def main(args):
     """Entry point of ``ml4em grade-check`` (see :mod:`ml4em.cli`); returns the exit code."""
+    if getattr(args, "mutants", False):
+        from .mutants import main as mutants_main
+
+        return mutants_main(args)
     try:
         results = grade_check(args.assignments or None, course_root=args.course_root, quick=args.quick or None,
                               timeout=args.timeout, keep=args.keep)
