@@ -269,6 +269,18 @@ def _kmeans_plusplus(X, k, seed=None):  # the checks refuse the package's own (m
     return X[chosen]
 
 
+def _kmeans_plusplus_weighted(X, k, seed=None, *, weight=lambda d2: d2, spread=lambda diff: (diff ** 2).sum(-1)):
+    """k-means++ with a chosen weight of the squared distances and a chosen way to combine the features."""
+    rng = np.random.default_rng(seed)
+    chosen = [int(rng.integers(len(X)))]
+    d2 = spread(X - X[chosen[0]])
+    for _ in range(1, k):
+        w = weight(d2)
+        chosen.append(int(rng.choice(len(X), p=w / w.sum())))
+        d2 = np.minimum(d2, (X - X[chosen[-1]]) ** 2 @ np.ones(X.shape[1]))
+    return X[chosen]
+
+
 def test_checks_accept_the_reference():
     checks.check_assign_clusters(lambda X, c: np.argmin(((X[:, None] - c[None]) ** 2).sum(-1), axis=1))
     checks.check_update_centres(lambda X, lab, k: np.array([X[lab == j].mean(0) for j in range(k)]))
@@ -288,6 +300,14 @@ def test_checks_accept_the_reference():
     (checks.check_kmeans_plusplus,
      lambda X, k, seed=None: X[np.random.default_rng(seed).choice(len(X), k, replace=False)], r"same tight group"),
     (checks.check_kmeans_plusplus, lambda X, k, seed=None: _kmeans_plusplus(X, k, seed=0), r"same for every"),
+    (checks.check_kmeans_plusplus, lambda X, k, seed=None: _kmeans_plusplus(X, k), r"same seed must give the same"),
+    # weighting by D instead of D^2 keeps one centre per tight group: only the distribution of the draws tells
+    (checks.check_kmeans_plusplus, lambda X, k, seed=None: _kmeans_plusplus_weighted(X, k, seed, weight=np.sqrt),
+     r"weight by the distance D itself"),
+    # the first distances averaged, the later ones summed over the features: a mix of two scales
+    (checks.check_kmeans_plusplus,
+     lambda X, k, seed=None: _kmeans_plusplus_weighted(X, k, seed, spread=lambda diff: (diff ** 2).mean(-1)),
+     r"not drawn with probability proportional to D\^2"),
     (checks.check_t_over_lambda_map,
      lambda e, c, w: np.log(c[..., (e >= w[0]) & (e <= w[1])].sum(-1) / c.sum(-1)), r"upside down"),
 ])

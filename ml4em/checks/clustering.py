@@ -111,6 +111,73 @@ def check_kmeans_plusplus(kmeans_plusplus, *, n_trials=8):
     check_true(len(set(firsts)) > 1,
                "the first centre is the same for every seed; it should be a sample drawn at random.",
                hint="use rng = np.random.default_rng(seed) and draw the first index with rng.integers(n).")
+    again = [np.asarray(kmeans_plusplus(X, 4, seed=7), dtype=float) for _ in range(2)]
+    check_true(np.array_equal(again[0], again[1]),
+               "kmeans_plusplus(X, 4, seed=7) gave different centres on two calls: the same seed must give the same "
+               "centres.", hint="make every random draw with rng = np.random.default_rng(seed), the seed you are given.")
+    _check_d2_distribution(kmeans_plusplus)
+
+
+# Five points whose D^2 draws of 3 centres tell the exact rule apart from D weighting and from distances summed and
+# averaged over features inconsistently (found by search; every ordered triple has probability > 0).
+_D2_POINTS = np.array([[0.0, 1.9], [0.1, 1.6], [0.7, 1.9], [2.2, 0.7], [1.7, 0.1]])
+_D2_DRAWS = 3000
+_FALSE_ALARM = 1e-6  # an exact D^2 sampler fails this check once in a million sets of seeds
+
+
+def _seeding_distribution(X, n_clusters, weight):
+    """Exact probability of each ordered choice of centre indices: first uniform, then by ``weight(d2)``."""
+    n, probs = len(X), {}
+    sq = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+
+    def grow(chosen, d2, p):
+        if len(chosen) == n_clusters:
+            probs[tuple(chosen)] = p
+            return
+        w = weight(d2)
+        for j in np.flatnonzero(w > 0):
+            grow(chosen + [int(j)], np.minimum(d2, sq[j]), p * w[j] / w.sum())
+
+    for i in range(n):
+        grow([i], sq[i], 1.0 / n)
+    return probs
+
+
+def _chi2(counts, probs, n_draws):
+    """Pearson's chi^2 of ``counts`` against ``probs`` (outcomes expected fewer than 5 times pooled) and its dof."""
+    keys = sorted(probs, key=probs.get)
+    expected = np.array([probs[k] * n_draws for k in keys])
+    observed = np.array([counts.get(k, 0) for k in keys], dtype=float)
+    small = expected < 5
+    if small.any():
+        expected = np.append(expected[~small], expected[small].sum())
+        observed = np.append(observed[~small], observed[small].sum())
+    stray = n_draws - sum(counts.get(k, 0) for k in keys)  # outcomes of probability 0 under this rule
+    return float(np.sum((observed - expected) ** 2 / expected)) + (np.inf if stray else 0.0), expected.size - 1
+
+
+def _check_d2_distribution(kmeans_plusplus):
+    """Draw 3 centres of :data:`_D2_POINTS` with seeds 0..2999 and compare the frequencies with the exact D^2 rule."""
+    from scipy import stats
+
+    counts = {}
+    for seed in range(_D2_DRAWS):
+        got = np.asarray(kmeans_plusplus(_D2_POINTS, 3, seed=seed), dtype=float)
+        match = np.abs(got[:, None, :] - _D2_POINTS[None, :, :]).max(axis=2) < 1e-12
+        check_true(got.shape == (3, 2) and match.any(axis=1).all(),
+                   f"kmeans_plusplus(X, 3, seed={seed}) on five points should return 3 rows of X; got {got.tolist()}.")
+        key = tuple(int(np.argmax(row)) for row in match)
+        counts[key] = counts.get(key, 0) + 1
+    chi2, dof = _chi2(counts, _seeding_distribution(_D2_POINTS, 3, lambda d2: d2), _D2_DRAWS)
+    limit = stats.chi2.ppf(1 - _FALSE_ALARM, dof)
+    if chi2 > limit:
+        as_d, _ = _chi2(counts, _seeding_distribution(_D2_POINTS, 3, np.sqrt), _D2_DRAWS)
+        hint = ("you seem to weight by the distance D itself: k-means++ weights by its SQUARE, D^2."
+                if as_d < limit else "weight by d2 = the squared distance to the NEAREST centre chosen so far, summed "
+                "over the features the same way each time (np.minimum of the old d2 and the new squared distances).")
+        check_true(False, f"over {_D2_DRAWS} seeds, the centres kmeans_plusplus picks among five points are not drawn "
+                   f"with probability proportional to D^2 (chi^2 = {chi2:.0f} for {dof} degrees of freedom; an exact "
+                   f"D^2 sampler stays below {limit:.0f} in all but one run in a million).", hint=hint)
 
 
 @answers(TUTORIAL, "t_over_lambda_map", "ml4em.datasets.log_ratio_thickness", "ml4em.eels.t_over_lambda",

@@ -20,6 +20,7 @@ A kernel that dies is restarted and the notebook's cells run so far are run agai
 import ast
 import copy
 import json
+import math
 import time
 
 from ._kernel import MARK
@@ -126,7 +127,7 @@ class NotebookRunner:
         from nbformat.v4 import new_code_cell
 
         cell = new_code_cell(source)
-        self.client.timeout = timeout
+        self.client.timeout = max(1, int(math.ceil(timeout)))  # nbclient takes whole seconds
         start = time.monotonic()
         try:
             self.client.execute_cell(cell, index)
