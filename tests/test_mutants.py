@@ -201,3 +201,20 @@ def test_kill_rate_is_none_without_non_equivalent_mutants():
     empty = MutationReport("x", [ExerciseResult("a", "b", n_possible=1, n_mutants=1, equivalent=["line 1: …"])])
     assert empty.kill_rate is None and empty.exercises[0].kill_rate is None
     assert re.search(r"a\s+1\s+0\s+0\s+1\s+0\s+-", format_report([empty]))
+
+
+# --- the course's own tutorials: a weak test cannot land -------------------------------------------------------------
+# Tutorials whose checks kill at least 95% of the non-equivalent mutants of their solutions (quick mode). The others
+# are measured with `ml4em grade-check --mutants` and join this list when their checks reach it.
+STRONG_TUTORIALS = ["01_regression", "03_clustering"]
+
+
+@pytest.mark.parametrize("assignment", STRONG_TUTORIALS)
+def test_tutorial_checks_kill_95_percent_of_mutants(repo_root, assignment):
+    from ml4em.mutants import mutation_report
+
+    report = mutation_report(assignment, course_root=repo_root, quick=True)
+    survivors = [f"{e.grade_id}: {s}" for e in report.exercises for s in e.survived]
+    assert report.kill_rate >= 0.95, f"{assignment} kills {report.kill_rate:.0%}; survivors: {survivors}"
+    assert all(e.n_mutants > 0 and not e.problems for e in report.exercises), [
+        (e.grade_id, e.n_mutants, e.problems) for e in report.exercises]
