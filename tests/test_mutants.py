@@ -206,7 +206,7 @@ def test_kill_rate_is_none_without_non_equivalent_mutants():
 # --- the course's own tutorials: a weak test cannot land -------------------------------------------------------------
 # Tutorials whose checks kill at least 95% of the non-equivalent mutants of their solutions (quick mode). The others
 # are measured with `ml4em grade-check --mutants` and join this list when their checks reach it.
-STRONG_TUTORIALS = ["01_regression", "03_clustering"]
+STRONG_TUTORIALS = ["01_regression", "03_clustering", "05_gan", "07_eels_replicas", "09_spectral_image"]
 
 
 @pytest.mark.parametrize("assignment", STRONG_TUTORIALS)
