@@ -11,6 +11,11 @@ Submodules (each one topic; heavy dependencies are imported lazily):
 - :mod:`ml4em.grading`    ``ml4em grade-check`` for instructors
 - :mod:`ml4em.selfcheck`  ``ml4em.check()``: students check their answers
 - :mod:`ml4em.student`    ``ml4em student-version``: student versions for Binder and self-study
+- :mod:`ml4em.sandbox`    the grading sandbox; :mod:`ml4em.preprocessors` the course's nbgrader pipeline
+- :mod:`ml4em.integrity`, :mod:`ml4em.similarity`, :mod:`ml4em.lms`, :mod:`ml4em.mutants`, :mod:`ml4em.autograde`
+                          instructor tools: tampering, similar answers, LMS grades, mutation tests, autograding
+- :mod:`ml4em.leaks`      the one scan for solution and hidden-test text; :mod:`ml4em.publish` the student repository
+- :mod:`ml4em.colab`      the tutorials' Colab setup cell
 - :mod:`ml4em.nn`, :mod:`ml4em.clustering`, :mod:`ml4em.stem`, :mod:`ml4em.cnn`, :mod:`ml4em.gan`, :mod:`ml4em.ga`
                           the models of tutorials 02-06
 - :mod:`ml4em.eels`       the Monte Carlo replica method for the zero-loss peak (tutorials 07-09, ``ml4em zlp``)

@@ -123,8 +123,8 @@ def _readme(config, rows, prefix, has_notes):
               "- **Binder**: runs in your browser with nothing to install; the data are downloaded while it starts. "
               "Binder forgets everything when you close the tab or after some idle minutes: download your notebook "
               "(*File → Download*) to keep it.",
-              f"- **Colab**: needs a Google account. Run `%pip install \"{requirement}\"` in a first cell and restart "
-              "the session if Colab asks; save a copy to your Drive to keep your work."
+              "- **Colab**: needs a Google account. Run the tutorial's first code cell, which installs ml4em there, and "
+              "restart the session if Colab asks; save a copy to your Drive to keep your work."
               if any(c[0] == "colab" for c in columns) else None,
               f"- **Your own computer**: in a Python environment of your own, `pip install \"{requirement}\"`, then "
               "`ml4em data download` and `jupyter lab` in this folder.",

@@ -8,10 +8,11 @@ Used in: every tutorial (the last cell suggests it) and docs/student.md.
 """
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CheckReport", "check"]
+__all__ = ["COLAB_HINT", "CheckReport", "check"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -58,11 +59,24 @@ class CheckReport:
         return "\n".join(lines)
 
 
+#: What to do on Colab, which keeps the notebook in Drive or in the browser, not as a file on the machine.
+COLAB_HINT = ("On Colab the notebook is not a file on the machine: save it to your Drive (File > Save a copy in "
+              "Drive, then Ctrl-S), mount the Drive (from google.colab import drive; drive.mount('/content/drive')) "
+              "and pass the file's path: "
+              "ml4em.check('/content/drive/MyDrive/Colab Notebooks/Copy of 01_regression.ipynb').")
+
+
+def _on_colab():
+    return "google.colab" in sys.modules
+
+
 def _find_notebook(notebook):
+    hint = " " + COLAB_HINT if _on_colab() else ""
     if notebook is not None:
         path = Path(notebook)
         if not path.is_file():
-            raise FileNotFoundError(f"notebook={str(notebook)!r} does not exist; pass the path of a saved .ipynb file.")
+            raise FileNotFoundError(f"notebook={str(notebook)!r} does not exist; pass the path of a saved .ipynb "
+                                    f"file.{hint}")
         return path
     here = Path.cwd()
     candidates = [p for p in here.glob("*.ipynb") if not p.name.startswith(".")]
@@ -72,7 +86,7 @@ def _find_notebook(notebook):
     if len(candidates) == 1:
         return candidates[0]
     raise ValueError(f"found {len(candidates)} notebooks in {here}; say which one: "
-                     "ml4em.check('01_regression.ipynb').")
+                     f"ml4em.check('01_regression.ipynb').{hint}")
 
 
 def check(notebook=None, *, timeout=None, quiet=False):
@@ -83,7 +97,8 @@ def check(notebook=None, *, timeout=None, quiet=False):
     Parameters
     ----------
     notebook : path-like, optional
-        Default: the notebook named like the current folder (``NN_name.ipynb``).
+        Default: the notebook named like the current folder (``NN_name.ipynb``). On Colab, which keeps the
+        notebook in Drive, pass the path of its copy in the mounted Drive (see :data:`COLAB_HINT`).
     timeout : int, optional
         Seconds allowed per cell.
     quiet : bool, default False
@@ -92,6 +107,14 @@ def check(notebook=None, *, timeout=None, quiet=False):
     Returns
     -------
     CheckReport
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``notebook`` is not a file.
+    ValueError
+        When ``notebook`` is not given and the current folder holds no notebook, or several. On Colab both
+        messages say how to pass the notebook's copy in Drive.
     """
     import nbformat
     from nbgrader.validator import Validator

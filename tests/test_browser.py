@@ -101,7 +101,7 @@ def _wait_for_idle_kernel(lab, notebook, timeout=180):
 
 
 def _first_code_cells(n):
-    """Indices of the first ``n`` code cells of the student notebook (the imports and the first figure)."""
+    """Indices of the first ``n`` code cells of the student notebook (the Colab setup, the imports, the first figure)."""
     cells = json.loads((ROOT / "tutorials" / NOTEBOOK).read_text())["cells"]
     return [i for i, c in enumerate(cells) if c["cell_type"] == "code"][:n]
 
@@ -174,7 +174,8 @@ def _drive(browser, lab):
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]", state="attached",
                                timeout=90_000)
         _log("notebook open, kernel idle")
-        imports, figure = _first_code_cells(2)
+        setup, imports, figure = _first_code_cells(3)
+        _run_cell(page, setup)
         _run_cell(page, imports)
         image = _run_cell(page, figure).locator(".jp-OutputArea-output img").first
         image.wait_for(timeout=60_000)

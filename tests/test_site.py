@@ -91,7 +91,7 @@ def test_self_study_is_the_default_and_says_that_binder_holds_the_solutions(tmp_
     config = _config(tmp_path, repository=FULL)
     assert config.mode == "self-study" and site.load_config(course_root=ROOT).mode in site.MODES
     links = site.launch_links(config, "01_regression")
-    assert set(links) == {"binder", "jupyterhub"}
+    assert set(links) == {"binder", "colab", "jupyterhub"}
     assert links["binder"].startswith("https://mybinder.org/v2/gh/o/full/main?")
     page = site.launch_html(config, "01_regression")
     assert "Open on Binder (self-study: this repository includes the solutions)" in page

@@ -7,7 +7,8 @@ The setting ``mode`` says who the links serve:
 
 - ``self-study`` (the default): Binder opens the full course repository, whose ``postBuild`` writes the student
   versions into ``student/``; the repository also holds the instructor versions, so the Binder button says that
-  it includes the solutions. The JupyterHub link clones the student repository with nbgitpuller.
+  it includes the solutions. The JupyterHub link clones the student repository with nbgitpuller, and the Colab
+  link (when the student repository is on GitHub) opens the student version there.
 - ``graded``: every launch link (Binder, Colab, JupyterHub) opens the **student repository** that
   ``ml4em publish-student`` writes (:mod:`ml4em.publish`); no page links to the full repository, which holds every
   solution and hidden test.
@@ -194,8 +195,9 @@ def launch_links(config, name):
     """The addresses that the site's buttons use to open tutorial ``name`` (arguments as in :func:`student_links`).
 
     With ``config.mode == "graded"`` they are :func:`student_links`, nothing else. With ``"self-study"``,
-    ``"binder"`` opens the full course repository (its ``postBuild`` writes ``student/``) and ``"jupyterhub"``
-    clones the student repository.
+    ``"binder"`` opens the full course repository (its ``postBuild`` writes ``student/``); ``"jupyterhub"`` clones
+    the student repository and ``"colab"`` opens the student version, never the instructor version of
+    ``tutorials/``, as in :func:`student_links`.
 
     Examples
     --------
@@ -204,6 +206,8 @@ def launch_links(config, name):
     ...                  "main", "{name}/{name}.ipynb")
     >>> launch_links(cfg, "01_regression")["binder"]
     'https://mybinder.org/v2/git/https%3A%2F%2Fgitlab.uni.edu%2Fo%2Fcourse/main?urlpath=lab/tree/student/01_regression/01_regression.ipynb'
+    >>> launch_links(cfg, "01_regression")["colab"]
+    'https://colab.research.google.com/github/o/course-student/blob/main/01_regression/01_regression.ipynb'
     >>> launch_links(cfg, "01_regression")["jupyterhub"]
     'https://hub.uni.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fo%2Fcourse-student&branch=main&urlpath=lab%2Ftree%2Fcourse-student%2F01_regression%2F01_regression.ipynb'
     """
@@ -211,7 +215,7 @@ def launch_links(config, name):
     if config.mode == "graded":
         return links
     return {"binder": _binder_url(config, config.repository, config.branch, config.binder_path.format(name=name)),
-            "jupyterhub": links["jupyterhub"]}
+            **{key: url for key, url in links.items() if key != "binder"}}
 
 
 def launch_html(config, name):
