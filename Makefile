@@ -19,7 +19,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,site,instructor]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,site,instructor,hub,sim]"
 	@touch $(STAMP)
 
 lab: $(STAMP)

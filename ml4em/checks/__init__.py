@@ -21,10 +21,12 @@ from ._core import (
     check_true,
 )
 from ._seal import checks_digest, sealed
+from ._use import own_or_package
 
 __all__ = [
     "sealed",
     "checks_digest",
+    "own_or_package",
     "CheckFailure",
     "check_array",
     "check_callable",
