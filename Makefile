@@ -30,6 +30,7 @@ lab: $(STAMP)
 test: $(STAMP)
 	@bash tools/setup-browser.sh
 	@bash tools/setup-sandbox.sh
+	@bash tools/setup-hub.sh
 	ML4EM_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 grade-check: $(STAMP)
