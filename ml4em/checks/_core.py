@@ -15,6 +15,7 @@ __all__ = [
     "check_scalar",
     "check_close",
     "check_true",
+    "call_student",
 ]
 
 
@@ -26,6 +27,28 @@ def _fail(message, hint=None):
     if hint:
         message = f"{message}\nHint: {hint}"
     raise CheckFailure(message)
+
+
+def call_student(name, fn, *args, **kwargs):
+    """Call the student's ``fn``; an exception from their code becomes a :class:`CheckFailure` naming ``name``.
+
+    The message is the exception's first line, without a traceback through the check.
+
+    Examples
+    --------
+    >>> call_student("double", lambda x: 2 * x, 3)
+    6
+    >>> call_student("f", lambda: 1 / 0)
+    Traceback (most recent call last):
+    ...
+    ml4em.checks._core.CheckFailure: `f` raised ZeroDivisionError: division by zero
+    """
+    try:
+        return fn(*args, **kwargs)
+    except CheckFailure:
+        raise
+    except Exception as error:  # the student's code raised: say so, without a traceback
+        raise CheckFailure(f"`{name}` raised {type(error).__name__}: {error}".splitlines()[0]) from None
 
 
 def check_true(condition, message, *, hint=None):
