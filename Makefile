@@ -43,6 +43,9 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/replicas.py
 	$(BIN)/python benchmarks/images.py
 	$(BIN)/python benchmarks/sandbox.py
+	$(BIN)/python benchmarks/scanning.py
+	$(BIN)/python benchmarks/phase_retrieval.py
+	$(BIN)/python benchmarks/morphology.py
 
 clean:
 	rm -rf release submitted autograded feedback gradebook.db .pytest_cache test-output

@@ -19,6 +19,9 @@ Submodules (each one topic; heavy dependencies are imported lazily):
 - :mod:`ml4em.nn`, :mod:`ml4em.clustering`, :mod:`ml4em.stem`, :mod:`ml4em.cnn`, :mod:`ml4em.gan`, :mod:`ml4em.ga`
                           the models of tutorials 02-06
 - :mod:`ml4em.eels`       the Monte Carlo replica method for the zero-loss peak (tutorials 07-09, ``ml4em zlp``)
+- :mod:`ml4em.rl`, :mod:`ml4em.phase`, :mod:`ml4em.morphology`
+                          reinforcement learning for scanning, phase retrieval, nanoparticle morphology (tutorials 10-12)
+- :mod:`ml4em.ngshare_service` ngshare, the hub's exchange service, under SQLAlchemy 2 (``hub/``)
 - :mod:`ml4em.figures`    the lectures' figures; :mod:`ml4em.site` the website and slides builder
 """
 

@@ -26,7 +26,8 @@ from ml4em.checks._seal import TOPICS
 TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
 TOPIC_OF = {"01_regression": "regression", "02_neural_networks": "nn", "03_clustering": "clustering",
             "04_cnn": "cnn", "05_gan": "gan", "06_genetic_algorithms": "ga", "07_eels_replicas": "eels",
-            "08_band_gap": "eels", "09_spectral_image": "eels"}
+            "08_band_gap": "eels", "09_spectral_image": "eels", "10_reinforcement_learning": "rl",
+            "11_phase_retrieval": "phase", "12_nanoparticle_morphology": "morphology"}
 MODEL_EXERCISES = ("classifier", "defect_model")  # trained models: tested below with their own cases
 
 
@@ -268,7 +269,7 @@ def test_every_autograded_exercise_has_a_declaration():
                 declaration = _declaration(topic, name)
                 assert declaration and declaration.tutorial == tutorial and declaration.implementations, name
             exercises += 1
-    assert exercises == 45
+    assert exercises == 62
 
 
 def test_every_check_of_a_student_function_declares_the_package_answers():

@@ -33,7 +33,7 @@ from pathlib import Path
 __all__ = ["sealed", "checks_digest", "TOPICS"]
 
 _HERE = Path(__file__).resolve().parent
-TOPICS = ("regression", "nn", "clustering", "cnn", "gan", "ga", "eels")
+TOPICS = ("regression", "nn", "clustering", "cnn", "gan", "ga", "eels", "rl", "phase", "morphology")
 
 
 def _files(topic):
