@@ -1,12 +1,13 @@
 """Lecture figures on imaging: finding defects, partial scans, phase retrieval, particle shapes.
 
 STEM images come from :func:`ml4em.stem.simulate_stem`, defect matching and drawing from :mod:`ml4em.cnn`, scan
-masks and their interpolation from :mod:`ml4em.gan`, the genetic algorithm from :mod:`ml4em.ga`. Two small
-algorithms live here because no tutorial builds them: a classical site-intensity defect detector and the
-error-reduction phase retrieval.
+masks and their interpolation from :mod:`ml4em.gan`, the genetic algorithm from :mod:`ml4em.ga`, the weak-phase
+objects, their images and Gerchberg-Saxton phase retrieval from :mod:`ml4em.phase`, and the simulated particles,
+their segmentation, descriptors and Gaussian-mixture classes from :mod:`ml4em.morphology`. One small algorithm
+lives here because no tutorial builds it: a classical site-intensity defect detector.
 
 Used in: lectures/part1_ml_crash_course.ipynb and lectures/part2_ml_for_em.ipynb (practised in tutorials/04_cnn,
-05_gan and 06_genetic_algorithms).
+05_gan, 06_genetic_algorithms, 11_phase_retrieval and 12_nanoparticle_morphology).
 """
 
 import numpy as np
@@ -14,8 +15,8 @@ import numpy as np
 from ..plotting import MARKERS, color, style
 from ._base import LectureFigure, new_figure
 
-__all__ = ["site_defect_scores", "defect_detection", "partial_stem", "error_reduction", "phase_retrieval",
-           "particle_outline", "ellipse_fitness", "genetic_algorithm", "shape_descriptors", "particle_morphology"]
+__all__ = ["site_defect_scores", "defect_detection", "partial_stem", "phase_retrieval",
+           "rod_edge_points", "ellipse_fitness", "genetic_algorithm", "particle_morphology"]
 
 
 def _int(name, value, low):
@@ -172,123 +173,120 @@ def partial_stem(*, coverage=0.1, kind="spiral", seed=0):
                          "baseline a trained generator must beat (tutorial 05).", data={"psnr": quality})
 
 
-def error_reduction(magnitude, support, *, n_iter=200, seed=None):
-    """Recover a real, non-negative object from the magnitude of its Fourier transform (error reduction).
+def phase_retrieval(*, n_iter=300, defoci=(100.0, 300.0), seed=0):
+    """The phase problem: a weak-phase object, two defocused images of it, and the phase recovered from them.
 
-    Alternates between Fourier space (keep the phase, impose the measured magnitude) and real space (impose the
-    support and non-negativity). This is the classic iterative phase retrieval (Gerchberg-Saxton, Fienup).
+    The object is a graphene-like weak-phase object (:func:`ml4em.phase.make_phase_objects`); the microscope is the
+    one of tutorial 11 (300 kV, Cs = 10 µm, a 25 mrad objective aperture); the images are
+    :func:`ml4em.phase.simulate_images` at the two ``defoci``; the phase comes back by Gerchberg-Saxton iterations
+    (:func:`ml4em.phase.gs_step`) from a plane wave, scored by :func:`ml4em.phase.phase_error` against the part of
+    the phase that the aperture transfers.
 
     Parameters
     ----------
-    magnitude : ndarray of shape (n, m)
-        |FFT(object)|, measured.
-    support : ndarray of bool, shape (n, m)
-        Where the object may be non-zero.
     n_iter : int >= 1
-    seed : int, numpy.random.Generator or None
-        Seed of the random starting phase.
-
-    Returns
-    -------
-    estimate : ndarray of shape (n, m)
-    errors : ndarray of shape (n_iter,)
-        Relative Fourier-magnitude error after each iteration.
-    """
-    magnitude = np.asarray(magnitude, dtype=float)
-    support = np.asarray(support, dtype=bool)
-    if magnitude.shape != support.shape or magnitude.ndim != 2:
-        raise ValueError(f"magnitude {magnitude.shape} and support {support.shape} should be 2-D of the same shape.")
-    n_iter = _int("n_iter", n_iter, 1)
-    rng = np.random.default_rng(seed)
-    g = np.real(np.fft.ifft2(magnitude * np.exp(2j * np.pi * rng.random(magnitude.shape))))
-    errors = np.empty(n_iter)
-    norm = np.linalg.norm(magnitude)
-    for i in range(n_iter):
-        g = np.where(support & (g > 0), g, 0.0)
-        G = np.fft.fft2(g)
-        errors[i] = np.linalg.norm(np.abs(G) - magnitude) / norm
-        g = np.real(np.fft.ifft2(magnitude * np.exp(1j * np.angle(G))))
-    return np.where(support & (g > 0), g, 0.0), errors
-
-
-def phase_retrieval(*, n_iter=300, seed=0):
-    """The phase problem: an object, the magnitude of its Fourier transform, and the object recovered from it.
+        Gerchberg-Saxton iterations.
+    defoci : (float, float), Å
+        Underfocus of the two images (noise-free).
+    seed : int
 
     Returns
     -------
     LectureFigure
-        ``data``: ``errors`` per iteration, ``object_error`` (relative error of the recovered object).
+        ``data``: ``errors`` (phase error after each iteration, rad), ``start_error`` (the error of the plane
+        wave the iterations start from, rad) and ``object_error`` (the last error over the first, dimensionless).
     """
-    rng = np.random.default_rng(seed)
-    n = 64
-    y, x = np.mgrid[:n, :n]
-    obj = np.zeros((n, n))
-    for cy, cx in rng.uniform(22, 42, (6, 2)):
-        obj += np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * 1.8**2))
-    support = (np.abs(y - 32) < 16) & (np.abs(x - 32) < 16)
-    obj *= support
-    mag = np.abs(np.fft.fft2(obj))
-    est, errors = error_reduction(mag, support, n_iter=n_iter, seed=rng)
-    # the phase problem has trivial ambiguities (shift within the support, point inversion): compare the best match
-    flips = [est, est[::-1, ::-1]]
-    best = min((np.linalg.norm(np.roll(f, (dy, dx), (0, 1)) - obj), dy, dx, i)
-               for i, f in enumerate(flips) for dy in range(-4, 5) for dx in range(-4, 5))
-    aligned = np.roll(flips[best[3]], (best[1], best[2]), (0, 1))
-    obj_err = float(best[0] / np.linalg.norm(obj))
-    fig, axes = new_figure(4, size=(12.0, 3.4))
-    ext = (0, n * 0.05, 0, n * 0.05)
-    panels = [(obj, "object (unknown)", "viridis"), (np.log10(np.fft.fftshift(mag) + 1e-3), "measured: |FFT| only",
-                                                     "magma"), (aligned, "recovered", "viridis")]
-    for ax, (im, title, cmap) in zip(axes[:3], panels):
-        h = ax.imshow(im, cmap=cmap, extent=ext, origin="lower")
+    from ..phase import gs_step, make_phase_objects, phase_error, simulate_images, transfer_function
+
+    n_iter = _int("n_iter", n_iter, 1)
+    defoci = tuple(float(f) for f in defoci)
+    if len(defoci) != 2 or defoci[0] == defoci[1]:
+        raise ValueError(f"defoci={defoci!r} should be two different defoci (Å) of a focal pair.")
+    shape, sampling = (64, 64), 0.25  # pixels, Å per pixel
+    truth = make_phase_objects(1, material="graphene", shape=shape, sampling=sampling, seed=seed)[0]
+    transfers = np.stack([transfer_function(shape, sampling, beam_energy=300.0, defocus=f, cs=1e5, aperture=25.0)
+                          for f in defoci])
+    passband = np.abs(transfers[0]) > 0
+    target = np.real(np.fft.ifft2(np.fft.fft2(truth) * passband))  # what the lens transfers: all that can come back
+    images = np.stack([simulate_images(truth, H, sampling=sampling) for H in transfers])  # noise-free
+    amplitudes = np.sqrt(np.clip(images, 0.0, None))
+    wave = np.ones(shape, complex)
+    start = float(phase_error(np.angle(wave), target))
+    errors = np.empty(n_iter)
+    for i in range(n_iter):
+        wave = gs_step(wave, amplitudes, transfers)
+        errors[i] = phase_error(np.angle(wave), target)
+    retrieved = np.angle(wave * np.exp(-1j * np.angle(np.mean(np.exp(1j * (np.angle(wave) - target))))))
+    obj_err = float(errors[-1] / start)
+    fig, axes = new_figure(4, size=(12.5, 3.3))
+    ext = (0, shape[1] * sampling, 0, shape[0] * sampling)
+    lo, hi = float(target.min()), float(target.max())
+    panels = [(target, "true phase", "viridis", "phase (rad)", (lo, hi)),
+              (images[0], f"image at {defoci[0]:g} Å underfocus", "gray", "intensity (relative)", (None, None)),
+              (retrieved, f"retrieved, {n_iter} iterations", "viridis", "phase (rad)", (lo, hi))]
+    for ax, (im, title, cmap, label, (vmin, vmax)) in zip(axes[:3], panels):
+        h = ax.imshow(im, cmap=cmap, extent=ext, origin="lower", vmin=vmin, vmax=vmax)
         ax.set_title(title, fontsize=10)
-        ax.set_axis_off()
-        fig.colorbar(h, ax=ax, shrink=0.75).set_label("log10 magnitude (arb. units)" if cmap == "magma"
-                                                      else "density (arb. units)")
-    axes[3].semilogy(np.arange(1, n_iter + 1), errors, **style(0))
+        ax.set_xlabel("x (Å)")
+        ax.set_ylabel("y (Å)")
+        fig.colorbar(h, ax=ax, shrink=0.75).set_label(label)
+    its = np.arange(0, n_iter + 1)
+    axes[3].semilogy(its, np.r_[start, errors], **style(0))
     axes[3].set_xlabel("iteration")
-    axes[3].set_ylabel("Fourier error (relative)")
-    alt = ("Four panels. First: a small object made of six blurred dots. Second: the logarithm of the magnitude of "
-           "its Fourier transform, a speckle pattern without phase. Third: the object recovered from that magnitude "
-           f"alone by iterative phase retrieval, matching the first up to {100 * obj_err:.0f}% error. Fourth: the "
-           "Fourier-magnitude error against iteration on a log scale, falling steeply and then levelling off.")
-    return LectureFigure(fig, alt, "Detectors record intensities, not phases; knowing where the object can be "
-                         "(its support) is enough prior knowledge to recover the phase iteratively. Networks learn "
-                         "stronger priors from examples.", data={"errors": errors, "object_error": obj_err})
+    axes[3].set_ylabel("phase error (rad)")
+    axes[3].set_title("Gerchberg-Saxton", fontsize=10)
+    alt = (f"Four panels. First: the phase of the exit wave of a graphene-like sheet, {shape[1] * sampling:g} Å "
+           "wide, a honeycomb of bright atomic columns, as the objective aperture transfers it. "
+           f"Second: a noise-free image of it at {defoci[0]:g} Å underfocus, which shows the lattice as intensity "
+           f"contrast. Third: the phase recovered by {n_iter} Gerchberg-Saxton iterations from that image and a "
+           f"second one at {defoci[1]:g} Å, which looks like the first panel. Fourth: the phase error against "
+           f"iteration on a log scale, falling from {start:.3f} rad for the plane wave the iterations start from "
+           f"to {errors[-1]:.3f} rad ({100 * obj_err:.0f}% of the start).")
+    return LectureFigure(fig, alt, "Detectors record intensities, not phases; two images at different defocus "
+                         "carry enough information to recover the phase by iterating between them "
+                         "(Gerchberg-Saxton, ml4em.phase). Networks learn a prior that needs only one image.",
+                         data={"errors": errors, "start_error": start, "object_error": obj_err})
 
 
-def particle_outline(kind, *, n_points=120, size=20.0, noise=0.4, seed=None):
-    """Noisy edge points of a particle outline.
+def rod_edge_points(*, size=22.0, n_points=120, noise=0.4, pixel_size=1.0, seed=None):
+    """Noisy edge points of a rod-shaped particle (:func:`ml4em.morphology.shape_mask`, a stadium of aspect 3).
 
     Parameters
     ----------
-    kind : {"sphere", "rod", "triangle"}
+    size : float, pixels
+        The particle's size in the sense of :func:`ml4em.morphology.shape_mask` (a rod's width is 0.6 ``size``,
+        its length three widths: about 40 nm for the default).
     n_points : int >= 8
-    size : float, nm
-        Mean radius.
+        Edge points drawn at random among the outline's pixels.
     noise : float, nm
-        Standard deviation of the edge position.
+        Standard deviation of the Gaussian jitter of each point.
+    pixel_size : float, nm
     seed : int, numpy.random.Generator or None
+        Sets the rod's orientation, the points drawn and their jitter.
 
     Returns
     -------
     ndarray of shape (n_points, 2), nm
+        (x, y) of each point, relative to the centre of the rod's grid.
+
+    Examples
+    --------
+    >>> pts = rod_edge_points(seed=0)
+    >>> pts.shape, bool(np.abs(pts).max() < 25)   # a rod about 40 nm long
+    ((120, 2), True)
     """
-    shapes = {"sphere": (0.04, 0.0), "rod": (0.45, 0.0), "triangle": (0.05, 0.22)}
-    if kind not in shapes:
-        raise ValueError(f"kind={kind!r} should be one of {sorted(shapes)}.")
+    from scipy import ndimage
+
+    from ..morphology import shape_mask
+
     n_points = _int("n_points", n_points, 8)
     rng = np.random.default_rng(seed)
-    elong, tri = shapes[kind]
-    phi = np.sort(rng.uniform(0, 2 * np.pi, n_points))
-    turn = rng.uniform(0, 2 * np.pi)
-    s = size * rng.uniform(0.8, 1.2)
-    e = elong * rng.uniform(0.8, 1.2)
-    a, b = s * (1 + e), s * (1 - e)
-    r = a * b / np.sqrt((b * np.cos(phi - turn)) ** 2 + (a * np.sin(phi - turn)) ** 2)
-    r *= 1 + tri * np.cos(3 * (phi - turn))
-    r += noise * rng.standard_normal(n_points)
-    return np.column_stack([r * np.cos(phi), r * np.sin(phi)])
+    mask = shape_mask("rod", size, aspect=3.0, angle=float(rng.uniform(0, np.pi)))
+    rows, cols = np.nonzero(mask & ~ndimage.binary_erosion(mask))
+    pick = rng.choice(rows.size, size=n_points, replace=rows.size < n_points)
+    centre = (np.array(mask.shape) - 1) / 2
+    xy = np.column_stack([cols[pick] - centre[1], rows[pick] - centre[0]]) * float(pixel_size)
+    return xy + noise * rng.standard_normal(xy.shape)
 
 
 def ellipse_fitness(params, points):
@@ -338,7 +336,7 @@ def genetic_algorithm(*, generations=60, population=40, seed=0):
     """A genetic algorithm (:class:`ml4em.ga.GeneticAlgorithm`) fitting an ellipse to a rod-shaped particle.
 
     The genes are the ellipse's centre, semi-axes and angle; the fitness is :func:`ellipse_fitness` on the noisy
-    edge points of :func:`particle_outline`.
+    edge points of :func:`rod_edge_points`.
 
     Parameters
     ----------
@@ -355,7 +353,7 @@ def genetic_algorithm(*, generations=60, population=40, seed=0):
     from ..ga import GeneticAlgorithm, Real
 
     generations, population = _int("generations", generations, 2), _int("population", population, 4)
-    pts = particle_outline("rod", seed=seed)
+    pts = rod_edge_points(seed=seed)
     size = float(np.abs(pts).max())
     space = {"cx": Real(-0.5 * size, 0.5 * size), "cy": Real(-0.5 * size, 0.5 * size), "a": Real(0.2 * size, 1.5 * size),
              "b": Real(0.2 * size, 1.5 * size), "angle": Real(0.0, np.pi)}
@@ -395,67 +393,80 @@ def genetic_algorithm(*, generations=60, population=40, seed=0):
                                "aspect_ratio": ratio})
 
 
-def shape_descriptors(points):
-    """Aspect ratio (from the second moments) and three-fold roundness deviation of an outline.
+def particle_morphology(*, n_particles=300, max_components=6, seed=0):
+    """Shape classes of simulated nanoparticles: segment, describe, and a Gaussian mixture sized by the BIC.
+
+    The pipeline of tutorial 12, with the course's :mod:`ml4em.morphology`: micrographs of spheres, rods, cubes and
+    triangles (:func:`~ml4em.morphology.simulate_particles`, 40 particles each, some in contact), the default
+    segmentation and the descriptors of the isolated, convex regions (:func:`~ml4em.morphology.measure_particles`),
+    standardised features (:func:`~ml4em.morphology.feature_matrix`), a full-covariance Gaussian mixture for every
+    K up to ``max_components``, the BIC choosing K (:func:`~ml4em.morphology.select_n_classes`).
 
     Parameters
     ----------
-    points : ndarray of shape (m, 2), nm
-
-    Returns
-    -------
-    (float, float)
-        Aspect ratio (>= 1) and the relative amplitude of the cos(3 phi) component of the radius.
-    """
-    p = np.asarray(points, dtype=float) - np.mean(points, axis=0)
-    evals = np.linalg.eigvalsh(np.cov(p.T))
-    aspect = float(np.sqrt(evals[1] / max(evals[0], 1e-12)))
-    r, phi = np.hypot(p[:, 0], p[:, 1]), np.arctan2(p[:, 1], p[:, 0])
-    tri = float(np.abs(np.mean(r * np.exp(3j * phi))) / np.mean(r))
-    return aspect, tri
-
-
-def particle_morphology(*, n_particles=300, max_components=6, seed=0):
-    """Classify particle outlines by shape with a Gaussian mixture whose size is chosen by the BIC.
+    n_particles : int >= 20
+        Measured particles (regions matched to a true particle) classified; micrographs are simulated until there
+        are enough.
+    max_components : int >= 2
+    seed : int
 
     Returns
     -------
     LectureFigure
-        ``data``: ``bic`` per number of components, ``n_best``, ``accuracy`` (purity: the fraction of particles whose
-        component stands for their true shape).
+        ``data``: ``bic`` per number of components, ``n_best``, ``accuracy`` (the fraction of particles in their
+        true class after matching components to classes, :func:`~ml4em.morphology.match_classes`),
+        ``n_images``.
     """
-    from sklearn.mixture import GaussianMixture
+    from ..morphology import SHAPES, feature_matrix, match_classes, measure_particles, select_n_classes, \
+        simulate_particles
 
-    rng = np.random.default_rng(seed)
-    kinds = ("sphere", "rod", "triangle")
-    truth = rng.integers(0, 3, n_particles)
-    feats = np.array([shape_descriptors(particle_outline(kinds[t], seed=rng)) for t in truth])
-    X = np.column_stack([np.log(feats[:, 0]), feats[:, 1]])
-    ks = np.arange(1, max_components + 1)
-    models = [GaussianMixture(int(k), n_init=3, random_state=int(rng.integers(2**31))).fit(X) for k in ks]
-    bic = np.array([m.bic(X) for m in models])
-    best = int(ks[np.argmin(bic)])
-    labels = models[best - 1].predict(X)
-    # purity: each component stands for the shape most of its particles have
-    acc = sum(np.bincount(truth[labels == j], minlength=3).max() for j in range(best) if np.any(labels == j)) \
-        / n_particles
-    fig, (a, b) = new_figure(2)
+    n_particles = _int("n_particles", n_particles, 20)
+    max_components = _int("max_components", max_components, 2)
+    images, tables, truth = [], [], []
+    while sum(len(t) for t in truth) < n_particles:
+        image = simulate_particles(40, seed=seed * 1000 + len(images))
+        table, true_class = measure_particles([image])
+        keep = true_class >= 0  # regions that are one whole particle
+        images.append(image)
+        tables.append(table[keep])
+        truth.append(true_class[keep])
+    table, truth = np.concatenate(tables)[:n_particles], np.concatenate(truth)[:n_particles]
+    X = feature_matrix(table)
+    ks = list(range(1, max_components + 1))
+    best, bic, model = select_n_classes(X, ks, seed=seed)
+    labels = model.predict(X)
+    _, acc = match_classes(truth, labels)
+    fig, (a, b, c) = new_figure(3, size=(12.5, 3.9))
+    first = images[0]
+    ny, nx = first.image.shape
+    h = a.imshow(first.image, cmap="gray", origin="lower", extent=(0, nx * first.pixel_size, 0, ny * first.pixel_size))
+    fig.colorbar(h, ax=a, shrink=0.8).set_label("counts (electrons per pixel)")
+    a.set_title(f"one of {len(images)} simulated micrographs", fontsize=10)
+    a.set_xlabel("x (nm)")
+    a.set_ylabel("y (nm)")
+    from ..morphology import FEATURES
+
+    spread, circ = table[:, FEATURES.index("radial_spread")], table[:, FEATURES.index("circularity")]
     for j in range(best):
         sel = labels == j
-        a.scatter(feats[sel, 0], feats[sel, 1], s=14, color=color(j), marker=MARKERS[j], label=f"component {j + 1}")
-    a.set_xscale("log")
-    a.set_xlabel("aspect ratio (dimensionless)")
-    a.set_ylabel("three-fold deviation (dimensionless)")
-    a.legend(fontsize=8)
-    b.plot(ks, bic, marker="o", **style(0))
-    b.axvline(best, color="0.5", lw=1)
-    b.set_xlabel("number of mixture components K")
-    b.set_ylabel("BIC (dimensionless)")
-    alt = (f"Left: {n_particles} particles plotted by aspect ratio (log scale) and three-fold deviation, coloured by "
-           f"the {best} components of a Gaussian mixture: round particles near aspect 1 and small deviation, rods at "
-           "large aspect ratio, triangles at large three-fold deviation. Right: the Bayesian information criterion "
-           f"against the number of components, lowest at {best}. The mixture recovers the true shape of "
-           f"{100 * acc:.0f}% of the particles.")
-    return LectureFigure(fig, alt, "A Gaussian mixture gives each particle a probability per shape class; the BIC "
-                         "chooses how many classes the data support.",
-                         data={"bic": bic, "n_best": best, "accuracy": float(acc)})
+        b.scatter(spread[sel], circ[sel], s=12, color=color(j), marker=MARKERS[j % len(MARKERS)],
+                  label=f"component {j + 1}")
+    b.set_xlabel("radial spread (dimensionless)")
+    b.set_ylabel("circularity 4πA/P² (dimensionless)")
+    b.set_title(f"{n_particles} particles, K = {best}", fontsize=10)
+    b.legend(fontsize=8)
+    c.plot(ks, bic, marker="o", **style(0))
+    c.axvline(best, color="0.5", lw=1)
+    c.set_xlabel("number of mixture components K")
+    c.set_ylabel("BIC (dimensionless)")
+    alt = (f"Left: a simulated bright-field micrograph, {nx * first.pixel_size:g} nm wide, of dark particles of "
+           f"{len(SHAPES)} shapes (discs, rods, squares and triangles) on a bright support, some touching. Middle: "
+           f"{n_particles} isolated particles segmented from {len(images)} such micrographs, plotted by circularity "
+           f"against radial spread and coloured by the {best} components of a Gaussian mixture: discs at high "
+           "circularity and small spread, rods at large spread, squares and triangles between. Right: the Bayesian "
+           f"information criterion against the number of components, lowest at {best}. After matching components "
+           f"to shapes, {100 * acc:.0f}% of the particles are in their true class.")
+    return LectureFigure(fig, alt, "Segment, describe, cluster: a Gaussian mixture gives each particle a "
+                         "probability per shape class, and the BIC chooses how many classes the data support "
+                         "(ml4em.morphology, tutorial 12).",
+                         data={"bic": bic, "n_best": best, "accuracy": float(acc), "n_images": len(images)})

@@ -1,10 +1,11 @@
 """Lecture figures on clustering, convolution and reinforcement learning.
 
 K-means comes from :mod:`ml4em.clustering`, convolution and pooling from :mod:`ml4em.cnn`, the STEM image from
-:mod:`ml4em.stem`. The multi-armed bandit (the smallest reinforcement-learning problem) is written here: no
-tutorial uses it.
+:mod:`ml4em.stem`, and the multi-armed bandit (the smallest reinforcement-learning problem: epsilon-greedy and UCB
+agents and their regret) from :mod:`ml4em.rl`.
 
-Used in: lectures/part1_ml_crash_course.ipynb (practised in tutorials/03_clustering and 04_cnn).
+Used in: lectures/part1_ml_crash_course.ipynb (practised in tutorials/03_clustering, 04_cnn and
+10_reinforcement_learning).
 """
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from ..plotting import MARKERS, color, style
 from ._base import LectureFigure, new_figure
 
-__all__ = ["kmeans_steps", "kmeans_failures", "convolution", "run_bandit", "bandit"]
+__all__ = ["kmeans_steps", "kmeans_failures", "convolution", "bandit"]
 
 
 def kmeans_steps(*, n_samples=150, steps=(0, 1, 2, 8), seed=3):
@@ -154,84 +155,65 @@ def convolution(*, seed=0, shift=(3, 5)):
                          data={"equivariance_error": err, "pooled_shape": pooled.shape})
 
 
-def run_bandit(n_arms=10, *, epsilon=0.1, n_steps=1000, n_runs=200, seed=None):
-    """Epsilon-greedy agents on a multi-armed bandit, many independent runs at once.
+def bandit(*, epsilons=(0.0, 0.01, 0.1), c=2.0, n_steps=1000, n_runs=300, seed=0):
+    """Exploration against exploitation: epsilon-greedy and UCB agents on 10-armed bandits (:mod:`ml4em.rl`).
 
-    Each run draws true mean rewards ``q*`` from N(0, 1); pulling arm a pays N(q*_a, 1). The agent keeps a running
-    mean of each arm's rewards, pulls the best-looking arm, and with probability ``epsilon`` a random one instead.
+    The curves are :func:`ml4em.rl.regret_curve`: the regret summed over the pulls so far, averaged over
+    ``n_runs`` bandits whose arms have mean rewards drawn from N(0, 1); every agent sees the same bandits and the
+    same reward noise. The right panel is its slope, the regret of each pull: what the agent loses on that pull,
+    on average, by not pulling the best arm.
 
     Parameters
     ----------
-    n_arms : int >= 2
-    epsilon : float in [0, 1]
-        Exploration rate.
+    epsilons : sequence of float in [0, 1]
+        Exploration rates of the epsilon-greedy agents (0 is the purely greedy one).
+    c : float >= 0 or None
+        Width of the confidence bonus of a UCB agent drawn last; None leaves it out.
     n_steps, n_runs : int >= 1
-    seed : int, numpy.random.Generator or None
-
-    Returns
-    -------
-    reward : ndarray of shape (n_steps,)
-        Mean reward per step over the runs (arb. units).
-    optimal : ndarray of shape (n_steps,)
-        Fraction of the runs that pulled their best arm at each step.
-
-    Examples
-    --------
-    >>> reward, optimal = run_bandit(5, epsilon=0.1, n_steps=500, n_runs=100, seed=0)
-    >>> bool(optimal[-100:].mean() > optimal[:10].mean())
-    True
-    """
-    for name, value, low in (("n_arms", n_arms, 2), ("n_steps", n_steps, 1), ("n_runs", n_runs, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name}={value!r} should be an integer >= {low}.")
-    if not 0.0 <= epsilon <= 1.0:
-        raise ValueError(f"epsilon={epsilon!r} should be a probability between 0 and 1.")
-    rng = np.random.default_rng(seed)
-    q_true = rng.standard_normal((n_runs, n_arms))
-    best = q_true.argmax(axis=1)
-    estimate = np.zeros((n_runs, n_arms))
-    pulls = np.zeros((n_runs, n_arms))
-    runs = np.arange(n_runs)
-    reward, optimal = np.empty(n_steps), np.empty(n_steps)
-    for t in range(n_steps):
-        greedy = (estimate + 1e-9 * rng.random((n_runs, n_arms))).argmax(axis=1)  # random tie-breaking
-        explore = rng.random(n_runs) < epsilon
-        action = np.where(explore, rng.integers(0, n_arms, n_runs), greedy)
-        r = q_true[runs, action] + rng.standard_normal(n_runs)
-        pulls[runs, action] += 1
-        estimate[runs, action] += (r - estimate[runs, action]) / pulls[runs, action]
-        reward[t], optimal[t] = r.mean(), np.mean(action == best)
-    return reward, optimal
-
-
-def bandit(*, epsilons=(0.0, 0.01, 0.1), n_steps=1000, n_runs=300, seed=0):
-    """Exploration against exploitation: epsilon-greedy agents on a 10-armed bandit.
+    seed : int
 
     Returns
     -------
     LectureFigure
-        ``data``: ``reward`` and ``optimal`` of shape (len(epsilons), n_steps).
+        ``data``: ``labels`` of the agents, ``regret`` (cumulative, shape (n_agents, n_steps)) and
+        ``per_step`` (regret of each pull, same shape), in reward units.
     """
-    out = [run_bandit(10, epsilon=e, n_steps=n_steps, n_runs=n_runs, seed=seed) for e in epsilons]
-    reward = np.array([o[0] for o in out])
-    optimal = np.array([o[1] for o in out])
+    from ..rl import regret_curve
+
+    epsilons = [float(e) for e in epsilons]
+    agents = [("epsilon", e, f"ε = {e:g}" + (" (greedy)" if e == 0 else "")) for e in epsilons]
+    if c is not None:
+        agents.append(("ucb", float(c), f"UCB (c = {c:g})"))
+    if not agents:
+        raise ValueError("epsilons=() and c=None leave no agent to draw.")
+    regret = np.array([regret_curve(m, p, n_arms=10, n_steps=n_steps, n_runs=n_runs, seed=seed)
+                       for m, p, _ in agents])
+    per_step = np.diff(regret, axis=1, prepend=0.0)
     steps = np.arange(1, n_steps + 1)
     fig, (a, b) = new_figure(2)
     w = max(1, n_steps // 50)
     kernel = np.ones(w) / w
-    for i, e in enumerate(epsilons):
-        a.plot(steps[w - 1:], np.convolve(reward[i], kernel, "valid"), **style(i), label=f"ε = {e:g}")
-        b.plot(steps[w - 1:], 100 * np.convolve(optimal[i], kernel, "valid"), **style(i), label=f"ε = {e:g}")
+    for i, (_, _, label) in enumerate(agents):
+        a.plot(steps, regret[i], **style(i), label=label)
+        b.plot(steps[w - 1:], np.convolve(per_step[i], kernel, "valid"), **style(i), label=label)
     a.set_xlabel("step (pulls of an arm)")
-    a.set_ylabel("mean reward (arb. units)")
+    a.set_ylabel("cumulative regret (reward units)")
     b.set_xlabel("step (pulls of an arm)")
-    b.set_ylabel("best arm chosen (%)")
+    b.set_ylabel("regret per pull (reward units)")
+    b.set_ylim(bottom=0)
     a.legend(fontsize=9)
     b.legend(fontsize=9)
-    alt = (f"Two plots against step, averaged over {n_runs} runs, for exploration rates "
-           f"{', '.join(f'{e:g}' for e in epsilons)}. Left: the mean reward rises quickly for all agents; the purely "
-           "greedy one levels off lowest. Right: the percentage of runs that choose the best arm; the greedy agent "
-           f"stays near {100 * optimal[0, -n_steps // 10:].mean():.0f}%, the agent with the largest exploration rate "
-           f"reaches about {100 * optimal[-1, -n_steps // 10:].mean():.0f}%.")
-    return LectureFigure(fig, alt, "An agent that never explores gets stuck with the first arm that looked good; a "
-                         "little exploration finds the best arm.", data={"reward": reward, "optimal": optimal})
+    labels = [label for _, _, label in agents]
+    final = regret[:, -1]
+    late = per_step[:, -max(1, n_steps // 10):].mean(axis=1)
+    order = np.argsort(final)
+    ranking = ", ".join(f"{labels[i]} at {final[i]:.0f}" for i in order)
+    alt = (f"Two plots against step for {len(agents)} agents on 10-armed bandits, averaged over {n_runs} runs. Left: "
+           f"the cumulative regret, what each agent lost by not always pulling the best arm; after {n_steps} pulls, "
+           f"from lowest to highest: {ranking}. Right: the regret per pull, smoothed; it falls as the agents learn, "
+           f"and over the last tenth of the pulls it is {late[order[0]]:.2f} for {labels[order[0]]} and "
+           f"{late[order[-1]]:.2f} for {labels[order[-1]]}.")
+    return LectureFigure(fig, alt, "An agent that never explores can stay with the first arm that looked good and "
+                         "keeps paying for it; exploring at random, or by optimism about rarely tried arms (UCB), "
+                         "finds the best arm.",
+                         data={"labels": labels, "regret": regret, "per_step": per_step})

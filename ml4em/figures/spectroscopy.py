@@ -1,9 +1,12 @@
 """Lecture figures on low-loss EELS: the zero-loss peak, Monte Carlo replicas, extrapolation, the band gap.
 
 Every spectrum is synthetic (:func:`ml4em.datasets.make_lowloss_spectrum`), so each figure can compare what a
-method recovers with the truth it was made from. To keep the lecture fast, the ZLP model fitted to each replica
-here is a smooth polynomial in log-intensity (a smoothing spline from SciPy); the replica method of Roest et al.
-(2021) and tutorial 07 use a neural network per replica. The logic of the replicas is the same.
+method recovers with the truth it was made from. The ZLP model of the replica method is the course's
+:class:`ml4em.eels.ZLPEnsemble` (one small neural network per replica, as in Roest et al. 2021 and tutorial 07),
+with a small number of replicas so that the lecture runs in seconds; the replicas of the extrapolation figure come
+from :func:`ml4em.eels.make_replicas`. The band-gap fit here, :func:`fit_band_gap`, adds a straight line for the
+plasmon's low-energy tail under the onset, which :func:`ml4em.eels.fit_band_gap` (a pure power law) does not
+have; on these spectra, with a weak onset on top of that tail, the pure power law does not find the gap.
 
 Used in: lectures/part2_ml_for_em.ipynb (practised in tutorials/07_eels_replicas and 08_band_gap).
 """
@@ -15,7 +18,7 @@ from ..datasets import make_lowloss_spectrum
 from ..plotting import style
 from ._base import LectureFigure, new_figure
 
-__all__ = ["lowloss_anatomy", "make_replicas", "replica_zlp_fits", "replica_method", "extrapolation",
+__all__ = ["lowloss_anatomy", "replica_method", "extrapolation",
            "fit_band_gap", "band_gap", "spectral_image_maps"]
 
 _GAP = 1.6  # eV, the band gap of the synthetic WS2-like specimen (Roest et al. 2021 find 1.6 +0.3 -0.2 eV)
@@ -56,106 +59,34 @@ def lowloss_anatomy(*, seed=0):
                          "band gap we must subtract a model of the ZLP.", data={"ratio_at_2eV": ratio})
 
 
-def make_replicas(spectra, n_replicas, *, seed=None):
-    """Monte Carlo replicas of repeated spectra: Gaussian draws around their mean with their spread.
-
-    Parameters
-    ----------
-    spectra : ndarray of shape (n_spectra, n_channels), counts
-        Repeated acquisitions of the same specimen (at least 2).
-    n_replicas : int >= 1
-    seed : int, numpy.random.Generator or None
-
-    Returns
-    -------
-    ndarray of shape (n_replicas, n_channels), counts
-        ``mean + std * N(0, 1)``, channel by channel.
-
-    Examples
-    --------
-    >>> reps = make_replicas(np.array([[1.0, 10.0], [3.0, 14.0]]), 20000, seed=0)
-    >>> np.round(reps.mean(axis=0), 1).tolist(), np.round(reps.std(axis=0), 1).tolist()
-    ([2.0, 12.0], [1.4, 2.8])
-    """
-    spectra = np.asarray(spectra, dtype=float)
-    if spectra.ndim != 2 or spectra.shape[0] < 2:
-        raise ValueError(f"spectra should have shape (n_spectra >= 2, n_channels); got {spectra.shape}. The spread "
-                         "of the replicas comes from repeated spectra.")
-    if isinstance(n_replicas, bool) or not isinstance(n_replicas, (int, np.integer)) or n_replicas < 1:
-        raise ValueError(f"n_replicas={n_replicas!r} should be an integer >= 1.")
-    rng = np.random.default_rng(seed)
-    mean, std = spectra.mean(axis=0), spectra.std(axis=0, ddof=1)
-    return mean + std * rng.standard_normal((int(n_replicas), spectra.shape[1]))
-
-
-def replica_zlp_fits(energy_loss, replicas, *, window=(-1.5, 5.0), lam=None):
-    """Fit each replica's zero-loss peak with a smoothing spline in log-intensity inside ``window``.
-
-    Parameters
-    ----------
-    energy_loss : ndarray of shape (n_channels,), eV
-    replicas : ndarray of shape (n_replicas, n_channels), counts
-        Replicas of vacuum spectra (zero-loss peak only).
-    window : (float, float), eV
-        Range of the model; outside it the model is NaN.
-    lam : float, optional
-        Smoothing strength of :func:`scipy.interpolate.make_smoothing_spline` (default: chosen once by generalised
-        cross-validation on the mean of the replicas, then used for all of them).
-
-    Returns
-    -------
-    ndarray of shape (n_replicas, n_channels), counts
-        The ZLP model of each replica.
-    """
-    from scipy.interpolate import make_smoothing_spline
-
-    e = np.asarray(energy_loss, dtype=float)
-    replicas = np.asarray(replicas, dtype=float)
-    if replicas.ndim != 2 or replicas.shape[1] != e.size:
-        raise ValueError(f"replicas should have shape (n_replicas, {e.size}); got {replicas.shape}.")
-    sel = (e >= window[0]) & (e <= window[1])
-    if sel.sum() < 10:
-        raise ValueError(f"window={window!r} eV holds {int(sel.sum())} channels; it should hold at least 10.")
-    out = np.full(replicas.shape, np.nan)
-    if lam is None:
-        mean = np.log(np.clip(replicas[:, sel].mean(axis=0), 1.0, None))
-        lam = _gcv_lam(e[sel], mean)
-    for k, rep in enumerate(replicas):
-        spline = make_smoothing_spline(e[sel], np.log(np.clip(rep[sel], 1.0, None)), lam=lam)
-        out[k, sel] = np.exp(spline(e[sel]))
-    return out
-
-
-def _gcv_lam(x, y):
-    """The smoothing strength that generalised cross-validation picks for (x, y)."""
-    from scipy.interpolate import make_smoothing_spline
-
-    spline = make_smoothing_spline(x, y)
-    # SciPy does not return the chosen lambda; recover it by matching the fit on a log-spaced grid.
-    grid = np.logspace(-12, 2, 57)
-    fits = [np.abs(make_smoothing_spline(x, y, lam=g)(x) - spline(x)).max() for g in grid]
-    return float(grid[int(np.argmin(fits))])
-
-
-def replica_method(*, n_replicas=100, n_spectra=6, seed=0):
+def replica_method(*, n_replicas=100, n_spectra=6, dE1=3.0, dE2=6.0, max_iter=200, seed=0):
     """The replica method step by step: replicas of the data, a ZLP model per replica, the subtracted spectrum.
 
-    A vacuum spectrum (nearly no inelastic scattering) gives the ZLP's shape; its replicas carry its noise into an
-    ensemble of ZLP models, each scaled to the specimen's peak and subtracted from it.
+    The ZLP model is the course's :class:`ml4em.eels.ZLPEnsemble` (one small neural network per Monte Carlo
+    replica, trained by Levenberg-Marquardt with early stopping), trained on vacuum spectra (nearly no inelastic
+    scattering), which give the ZLP's shape; each network's ZLP is scaled to the specimen's peak and subtracted
+    from it.
 
     Parameters
     ----------
     n_replicas : int >= 10
     n_spectra : int >= 2
         Repeated acquisitions of vacuum and specimen.
+    dE1, dE2 : float, eV
+        The networks are trained on the vacuum data below ``dE1`` and pushed to zero above ``dE2``.
+    max_iter : int
+        Iteration cap of the training (:class:`ml4em.eels.ZLPEnsemble`).
     seed : int
 
     Returns
     -------
     LectureFigure
         ``data``: ``energy_loss``, ``subtracted`` (n_replicas, n_channels), ``truth`` (inelastic, counts),
-        ``coverage`` (fraction of channels between 1.8 and 3 eV where the truth lies inside the 68% band).
+        ``coverage`` (fraction of channels between 1.8 and 3 eV where the truth lies inside the 68% band),
+        ``dE1``, ``dE2``.
     """
+    from ..eels import ZLPEnsemble
+
     if isinstance(n_replicas, bool) or not isinstance(n_replicas, (int, np.integer)) or n_replicas < 10:
         raise ValueError(f"n_replicas={n_replicas!r} should be an integer >= 10 (percentiles need a few).")
     rng = np.random.default_rng(seed)
@@ -163,8 +94,11 @@ def replica_method(*, n_replicas=100, n_spectra=6, seed=0):
     spec = make_lowloss_spectrum(n_spectra=n_spectra, band_gap=_GAP, t_over_lambda=0.5, gap_strength=_STRENGTH,
                                  seed=rng)
     e = vac.energy_loss
-    reps = make_replicas(vac.counts, n_replicas, seed=rng)
-    zlps = replica_zlp_fits(e, reps)
+    used = e >= -1.5  # the training data: the peak and its tails, not the empty channels far below it
+    zlp = ZLPEnsemble(int(n_replicas), dE1=dE1, dE2=dE2, max_iter=max_iter, progress=False,
+                      seed=int(rng.integers(2**31)))
+    zlp.fit(e[used], vac.counts[:, used])
+    zlps = zlp.predict(e)
     sample = spec.counts.mean(axis=0)
     peak = (e > -0.3) & (e < 0.3)
     scale = sample[peak].sum() / zlps[:, peak].sum(axis=1)  # match each ZLP model to the specimen's peak
@@ -173,9 +107,11 @@ def replica_method(*, n_replicas=100, n_spectra=6, seed=0):
     band = (e > 1.8) & (e < 3.0)
     coverage = float(np.mean((spec.inelastic[band] >= lo[band]) & (spec.inelastic[band] <= hi[band])))
     fig, (a, b, c) = new_figure(3, size=(12.0, 3.6))
-    w = (e > -1.0) & (e < 1.0)
+    ts = zlp.training_set_
+    ed = ts.energy_loss[:ts.n_data]
+    w = (ed > -1.0) & (ed < 1.0)
     for k in range(min(5, n_replicas)):
-        a.plot(e[w], reps[k, w], **style(k), lw=1, label=f"replica {k + 1}")
+        a.plot(ed[w], zlp.replicas_[k, w], **style(k), lw=1, label=f"replica {k + 1}")
     a.set_yscale("log")
     a.set_title("1. replicas of the vacuum data", fontsize=10)
     a.legend(fontsize=7)
@@ -184,9 +120,10 @@ def replica_method(*, n_replicas=100, n_spectra=6, seed=0):
     b.plot(e[w2], sample[w2], color="0.2", lw=1, label="specimen spectrum")
     b.fill_between(e[w2], zlo[w2], zhi[w2], color=style(0)["color"], alpha=0.4, label="ZLP models, 68% band")
     b.plot(e[w2], zmid[w2], **style(0), lw=1.5, label="ZLP model, median")
+    b.axvline(dE1, color="0.5", ls=":", lw=1)
     b.set_yscale("log")
     b.set_ylim(10, None)
-    b.set_title(f"2. one ZLP model per replica ({n_replicas})", fontsize=10)
+    b.set_title(f"2. one network per replica ({n_replicas})", fontsize=10)
     b.legend(fontsize=7)
     w3 = (e > 0.8) & (e < 4.0)
     c.fill_between(e[w3], lo[w3], hi[w3], color=style(1)["color"], alpha=0.4, label="subtracted, 68% band")
@@ -201,16 +138,15 @@ def replica_method(*, n_replicas=100, n_spectra=6, seed=0):
         ax.set_ylabel("intensity (counts)")
     alt = ("Three panels against energy loss. First: five Monte Carlo replicas of a vacuum zero-loss peak on a log "
            f"scale, almost on top of each other. Second: the specimen spectrum with the band spanned by {n_replicas} "
-           "ZLP models, one per replica, which follows the peak and its tail. Third: the specimen minus the ZLP "
-           "models from 0.8 to 4 eV: a band of subtracted spectra that is zero below the 1.6 eV band gap and rises "
-           f"above it, enclosing the true inelastic signal in {100 * coverage:.0f}% of the channels between 1.8 and "
-           "3 eV.")
+           f"ZLP models, one neural network per replica trained on the vacuum data below {dE1:g} eV, which follows "
+           "the peak and its tail. Third: the specimen minus the ZLP models from 0.8 to 4 eV: a band of subtracted "
+           "spectra that is low and nearly flat below the 1.6 eV band gap and rises above it, following the dotted "
+           f"true inelastic signal and enclosing it in {100 * coverage:.0f}% of the channels between 1.8 and 3 eV.")
     return LectureFigure(fig, alt, "The spread of the replicas becomes the spread of the ZLP models and hence an "
-                         "uncertainty band on the subtracted spectrum. (Here the ZLP model is a smoothing spline in "
-                         "log-intensity fitted to vacuum spectra, to keep the lecture fast; the method trains a neural "
-                         "network per replica.)",
+                         "uncertainty band on the subtracted spectrum. (The ZLP model is ml4em.eels.ZLPEnsemble, "
+                         f"here {n_replicas} small networks trained on vacuum spectra.)",
                          data={"energy_loss": e, "subtracted": subtracted, "truth": spec.inelastic,
-                               "coverage": coverage})
+                               "coverage": coverage, "dE1": float(dE1), "dE2": float(dE2)})
 
 
 def extrapolation(*, train=(60.0, 80.0, 120.0, 160.0), n_replicas=50, seed=0):
@@ -237,7 +173,9 @@ def extrapolation(*, train=(60.0, 80.0, 120.0, 160.0), n_replicas=50, seed=0):
     rng = np.random.default_rng(seed)
     truth = lambda eb: 0.3 + 60.0 / eb  # noqa: E731
     measured = truth(train) * (1 + 0.03 * rng.standard_normal((6, train.size)))
-    reps = make_replicas(measured, n_replicas, seed=rng)
+    from ..eels import make_replicas
+
+    reps = make_replicas(measured.mean(axis=0), measured.std(axis=0, ddof=1), n_replicas, seed=rng)
     grid = np.linspace(30.0, 300.0, 271)
     scale = 100.0
     preds = np.array([reg.predict(reg.polynomial_features(grid / scale, 3),
