@@ -269,7 +269,7 @@ def test_every_autograded_exercise_has_a_declaration():
                 declaration = _declaration(topic, name)
                 assert declaration and declaration.tutorial == tutorial and declaration.implementations, name
             exercises += 1
-    assert exercises == 62
+    assert exercises == 63
 
 
 def test_every_check_of_a_student_function_declares_the_package_answers():

@@ -324,3 +324,57 @@ def test_checks_fail_on_the_blank_stub():
                   checks.check_kmeans_plusplus, checks.check_t_over_lambda_map):
         with pytest.raises(NotImplementedError):
             check(stub)
+
+
+# -- check_lloyd: the student's Lloyd's algorithm -------------------------------------------------------------------
+
+def _lloyd(X, initial_centres, max_iter=100, *, keep_empty=True, mutate=False, stale_labels=False, extra=0):
+    """A Lloyd's algorithm written as a student would (a loop over clusters), with switchable mistakes."""
+    X = np.asarray(X, dtype=float)
+    centres = initial_centres if mutate else np.array(initial_centres, dtype=float)
+    labels = np.argmin(((X[:, None] - centres[None]) ** 2).sum(-1), axis=1)
+    costs = [((X - centres[labels]) ** 2).sum()]
+    previous = labels
+    for _ in range(max_iter + extra):
+        for k in range(len(centres)):
+            if np.any(labels == k) or not keep_empty:
+                centres[k] = X[labels == k].mean(0)
+        previous, labels = labels, np.argmin(((X[:, None] - centres[None]) ** 2).sum(-1), axis=1)
+        costs.append(((X - centres[labels]) ** 2).sum())
+        if np.array_equal(previous, labels):
+            break
+    return centres, (previous if stale_labels else labels), np.array(costs)
+
+
+def test_check_lloyd_accepts_an_answer_written_otherwise():
+    for kwargs in ({}, dict(seed=41, n_features=3, max_iter=4), dict(seed=42, empty_cluster=True),
+                   dict(seed=43, n_features=1, max_iter=2, empty_cluster=True)):
+        checks.check_lloyd(_lloyd, **kwargs)
+
+
+@pytest.mark.parametrize("wrong, kwargs, match", [
+    (lambda X, c, max_iter=100: _lloyd(X, c, 100), {}, r"made \d+ update\(s\) \(seed=3, max_iter=1\)"),
+    (lambda X, c, max_iter=100: _lloyd(X, c, max_iter, extra=1), {}, r"we expected 1\b"),
+    (lambda X, c, max_iter=100: _lloyd(X, c, max_iter, mutate=True), {}, r"changed its argument"),
+    (lambda X, c, max_iter=100: _lloyd(X, c, max_iter, keep_empty=False), dict(empty_cluster=True),
+     r"(non-finite|previous centre)"),
+    (lambda X, c, max_iter=100: _lloyd(X, c, max_iter, stale_labels=True), dict(max_iter=1), r"last assignment"),
+    (lambda X, c, max_iter=100: _lloyd(X, c, max_iter)[:2], {}, r"should return \(centres, labels, costs\)"),
+    (lambda X, c, max_iter=100: np.linalg.inv(np.zeros((2, 2))), {}, r"`lloyd` raised LinAlgError"),
+])
+@pytest.mark.filterwarnings("ignore:Mean of empty slice", "ignore:invalid value encountered")
+def test_check_lloyd_catches_mistakes(wrong, kwargs, match):
+    with pytest.raises(CheckFailure, match=match):
+        checks.check_lloyd(wrong, **kwargs)
+
+
+def test_lloyd_stops_when_no_label_changes_and_counts_updates():
+    X, _ = checks.blobs(seed=0)
+    centres, labels, costs = cl.lloyd(X, X[[0, 1, 2]], max_iter=100)
+    assert np.array_equal(labels, cl.assign_clusters(X, centres))
+    assert np.all(np.diff(costs) <= 0)
+    again = cl.lloyd(X, centres)  # from a fixed point: one update, no label changes, the same centres
+    assert len(again[2]) == 2 and np.allclose(again[0], centres) and np.array_equal(again[1], labels)
+    assert len(cl.lloyd(X, X[[0, 1, 2]], max_iter=1)[2]) == 2 and len(cl.lloyd(X, X[[0, 1, 2]], max_iter=0)[2]) == 1
+    with pytest.raises(ValueError, match="max_iter=-1"):
+        cl.lloyd(X, X[:3], max_iter=-1)

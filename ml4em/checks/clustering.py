@@ -10,12 +10,12 @@ own implementation of its exercise (see :mod:`ml4em.checks._own`).
 import numpy as np
 
 from .. import clustering as ref
-from ._core import check_array, check_callable, check_close, check_scalar, check_shape, check_true
+from ._core import call_student, check_array, check_callable, check_close, check_scalar, check_shape, check_true
 from ._own import answers
 
 TUTORIAL = "03_clustering"
 
-__all__ = ["check_assign_clusters", "check_update_centres", "check_kmeans_cost", "check_kmeans_plusplus",
+__all__ = ["check_assign_clusters", "check_update_centres", "check_kmeans_cost", "check_lloyd", "check_kmeans_plusplus",
            "check_t_over_lambda_map", "blobs"]
 
 
@@ -83,6 +83,59 @@ def check_kmeans_cost(kmeans_cost, *, seed=2):
     elif np.isclose(got, expected / X.shape[0]):
         hint = "the cost is a SUM over samples, not a mean."
     check_close("kmeans_cost(X, centres, labels)", got, expected, rtol=1e-10, hint=hint)
+
+
+def _lloyd_case(lloyd, X, initial, max_iter, what):
+    """Run the student's lloyd on one case and compare it with ml4em.clustering.lloyd."""
+    given = np.array(initial, dtype=float)
+    out = call_student("lloyd", lloyd, X, given, max_iter=max_iter)
+    check_true(isinstance(out, (tuple, list)) and len(out) == 3,
+               f"`lloyd` should return (centres, labels, costs); got {type(out).__name__} {out!r:.60}.")
+    centres_e, labels_e, costs_e = ref.lloyd(X, initial, max_iter=max_iter)
+    check_true(np.array_equal(given, initial), f"`lloyd` changed its argument initial_centres ({what}).",
+               hint="work on a copy: centres = np.array(initial_centres, dtype=float).")
+    centres = check_array(f"centres ({what})", out[0], shape=centres_e.shape)
+    labels = check_array(f"labels ({what})", out[1], shape=labels_e.shape)
+    costs = check_array(f"costs ({what})", out[2], ndim=1)
+    if costs.size > 1:
+        check_true(np.all(np.diff(costs) <= 1e-9 * max(1.0, abs(costs[0]))),
+                   f"the costs ({what}) go up: {np.round(costs, 4).tolist()}.",
+                   hint="neither step can raise C: compute each cost with the centres and the labels of the same step.")
+    check_true(costs.size == costs_e.size,
+               f"`lloyd` made {costs.size - 1} update(s) ({what}); we expected {costs_e.size - 1}.",
+               hint=f"we expected {costs_e.size} costs: one after the first assignment and one after each update, "
+                    f"stopping as soon as an assignment changes no label, or after max_iter={max_iter} updates.")
+    check_close(f"costs ({what})", costs, costs_e, rtol=1e-9, atol=1e-12)
+    hint = None
+    if np.all(np.isfinite(centres_e)) and not np.all(np.isfinite(centres)):
+        hint = "an empty cluster has no mean: keep its previous centre."
+    empty = np.bincount(labels_e.astype(int), minlength=len(initial)) == 0
+    if empty.any() and not np.allclose(centres[empty], centres_e[empty]):
+        hint = "a cluster that loses all its samples keeps its previous centre."
+    check_close(f"centres ({what})", centres, centres_e, rtol=1e-9, atol=1e-12, hint=hint)
+    check_true(np.array_equal(labels, labels_e),
+               f"labels ({what}): {int(np.sum(labels != labels_e))} of {labels.size} differ from the final "
+               "assignment.", hint="return the labels of the last assignment, made with the returned centres.")
+
+
+@answers(TUTORIAL, "lloyd", "ml4em.clustering.lloyd", "ml4em.clustering.KMeans")
+def check_lloyd(lloyd, *, seed=3, n_features=2, max_iter=100, empty_cluster=False):
+    """``lloyd(X, initial_centres, max_iter)`` returns (centres, labels, costs) as ml4em.clustering.lloyd does.
+
+    Cases: the run to convergence from random samples, a run cut after ``max_iter`` = 1 and 0 updates, and, with
+    ``empty_cluster``, a start whose last centre is so far away that it never gets a sample.
+    """
+    check_callable(lloyd, "lloyd")
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-1.0, 7.0, (3, n_features))
+    X, _ = blobs(25, centres, spread=1.3, seed=seed)
+    start = X[rng.choice(len(X), 3, replace=False)]
+    _lloyd_case(lloyd, X, start, max_iter, f"seed={seed}, max_iter={max_iter}")
+    _lloyd_case(lloyd, X, start, 1, f"seed={seed}, max_iter=1")
+    _lloyd_case(lloyd, X, start, 0, f"seed={seed}, max_iter=0")
+    if empty_cluster:
+        far = np.vstack([start[:2], np.full(n_features, 100.0)])
+        _lloyd_case(lloyd, X, far, max_iter, f"seed={seed}, a centre far from every sample")
 
 
 @answers(TUTORIAL, "kmeans_plusplus", "ml4em.clustering.kmeans_plusplus", "ml4em.clustering.KMeans")

@@ -190,6 +190,55 @@ def kmeans_cost(X, centres, labels):
     return _inertia(X, c, _check_labels(labels, X.shape[0], c.shape[0]))
 
 
+def lloyd(X, initial_centres, *, max_iter=100):
+    """Lloyd's algorithm from given centres, built from the steps above.
+
+    Assign every sample to its nearest centre, then alternate an update (the centres move to the means; an empty
+    cluster keeps its centre) and a new assignment, until an assignment no longer changes any label or
+    ``max_iter`` updates have been made.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    initial_centres : ndarray of shape (n_clusters, n_features)
+        The starting centres (not modified).
+    max_iter : int, default 100
+        Most updates to make (0: only the first assignment).
+
+    Returns
+    -------
+    centres : ndarray of shape (n_clusters, n_features)
+    labels : ndarray of shape (n_samples,), int
+        ``assign_clusters(X, centres)`` for the returned centres.
+    costs : ndarray of shape (n_updates + 1,)
+        The cost :func:`kmeans_cost` after the first assignment and after each update and assignment, in the
+        squared units of X; it never increases.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [1.0], [9.0], [10.0]])
+    >>> centres, labels, costs = lloyd(X, np.array([[0.0], [1.0]]))
+    >>> centres.ravel().tolist(), labels.tolist(), costs.round(2).tolist()
+    ([0.5, 9.5], [0, 0, 1, 1], [145.0, 17.56, 1.0])
+    """
+    X = _as_data(X)
+    centres = _check_centres(initial_centres, X.shape[1], "initial_centres").copy()
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 0:
+        raise ValueError(f"max_iter={max_iter!r} should be a non-negative integer.")
+    n_clusters = centres.shape[0]
+    labels = assign_clusters(X, centres)
+    costs = [kmeans_cost(X, centres, labels)]
+    for _ in range(int(max_iter)):
+        centres = update_centres(X, labels, n_clusters, previous=centres)
+        new = assign_clusters(X, centres)
+        costs.append(kmeans_cost(X, centres, new))
+        converged = np.array_equal(new, labels)
+        labels = new
+        if converged:
+            break
+    return centres, labels, np.asarray(costs)
+
+
 def kmeans_plusplus(X, n_clusters, *, seed=None):
     """k-means++ seeding: spread-out initial centres.
 
