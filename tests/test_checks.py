@@ -126,3 +126,38 @@ def test_eta_max_and_best_degree_checks():
         checks.check_best_degree((best + 1) % 5, x, y, list(range(5)), 4)
     with pytest.raises(CheckFailure, match="integer"):
         checks.check_best_degree(float(best), x, y, list(range(5)), 4)
+
+
+# -- a student's function that raises gets a message, never a traceback through the check -------------------------
+
+def _function_checks():
+    import importlib
+
+    from ml4em.checks._seal import TOPICS
+
+    for topic in TOPICS:
+        module = importlib.import_module(f"ml4em.checks.{topic}")
+        for name in module.__all__:
+            declaration = getattr(getattr(module, name), "__ml4em_answers__", None)
+            if declaration and declaration.student and declaration.exercise not in ("classifier", "defect_model"):
+                yield pytest.param(getattr(module, name), len(declaration.student), id=f"{topic}.{name}")
+
+
+@pytest.mark.parametrize("check, n_functions", list(_function_checks()))
+def test_an_error_in_the_students_code_is_a_message_that_names_the_function(check, n_functions):
+    def student(*args, **kwargs):
+        raise TypeError("only size-1 arrays can be converted to Python scalars")
+
+    with pytest.raises(CheckFailure, match=r"raised TypeError: only size-1 arrays") as failure:
+        check(*[student] * n_functions)
+    assert "Traceback" not in str(failure.value)
+    assert failure.value.__cause__ is None and failure.value.__suppress_context__
+
+
+@pytest.mark.parametrize("check, n_functions", list(_function_checks()))
+def test_a_blank_answer_stays_not_answered(check, n_functions):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError):  # ml4em.check() then says "not answered yet"
+        check(*[stub] * n_functions)

@@ -13,6 +13,10 @@ def blank(*args, **kwargs):
     raise NotImplementedError()
 
 
+def crashes(*args, **kwargs):
+    raise ValueError("operands could not be broadcast together")
+
+
 # -- right answers, written differently from ml4em.phase ----------------------------------------------------------
 
 def right_transfer(shape, sampling, beam_energy, defocus, cs, aperture):
@@ -88,7 +92,7 @@ def _transfer_with(**change):
     (_transfer_with(lam=lambda e: 12.398419843320026 / np.sqrt(2 * 510.99895 * e)), "relativistic"),
     (_transfer_with(swap=True), "should have shape .*\n.*meshgrid"),
     (_transfer_with(aperture_unit=1.0), "outside the aperture"),
-    (blank, "raised NotImplementedError"),
+    (crashes, "raised ValueError: operands could not be broadcast"),
     (lambda *a: None, "forget a `return`"),
 ], ids=["sign", "defocus-sign", "classical-wavelength", "axes", "aperture-in-rad", "blank", "none"])
 def test_check_transfer_fails_wrong_answers(wrong, match):
@@ -112,7 +116,7 @@ def _gs_with(**change):
     (_gs_with(no_conj=True), "complex conjugate"),
     (_gs_with(power=2), "already square roots"),
     (_gs_with(keep_amplitude=True), "replace the amplitude"),
-    (blank, "raised NotImplementedError"),
+    (crashes, "raised ValueError: operands could not be broadcast"),
 ], ids=["sum", "no-conj", "squared", "amplitude-kept", "blank"])
 def test_check_gs_step_fails_wrong_answers(wrong, match):
     with pytest.raises(CheckFailure, match=match):
@@ -182,7 +186,7 @@ def test_check_phase_error_fails_wrong_answers(wrong, match):
     (lambda k, cs, lam: 1 / (lam * k**2), "should be"),
     (lambda k, cs, lam: 1 / (lam * k**2) - 0.5 * cs * lam**2 * k**2, "chi\\(k\\) = -pi"),
     (lambda k, cs, lam: float(right_first_zero(np.ravel(k)[0], cs, lam)), "element-wise"),
-    (blank, "raised NotImplementedError"),
+    (crashes, "raised ValueError: operands could not be broadcast"),
 ], ids=["no-cs", "cs-sign", "scalar-only", "blank"])
 def test_check_first_zero_defocus_fails_wrong_answers(wrong, match):
     with pytest.raises(CheckFailure, match=match):
@@ -210,3 +214,10 @@ def test_check_defocus_read_fails_wrong_values(read, match):
 def test_checks_refuse_the_package(check, implementation):
     with pytest.raises(CheckFailure, match="the package's own answer|course's version"):
         check(implementation)
+
+
+@pytest.mark.parametrize("check", [checks.check_transfer, checks.check_gs_step, checks.check_gerchberg_saxton,
+                                   checks.check_phase_error, checks.check_first_zero_defocus])
+def test_a_blank_answer_is_reported_as_not_answered(check):
+    with pytest.raises(NotImplementedError):  # ml4em.check() says "not answered yet"
+        check(blank)

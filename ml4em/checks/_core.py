@@ -32,7 +32,8 @@ def _fail(message, hint=None):
 def call_student(name, fn, *args, **kwargs):
     """Call the student's ``fn``; an exception from their code becomes a :class:`CheckFailure` naming ``name``.
 
-    The message is the exception's first line, without a traceback through the check.
+    The message is the exception's first line, without a traceback through the check. ``NotImplementedError``
+    (the blank answer's stub) passes through unchanged, so that the self-check says "not answered yet".
 
     Examples
     --------
@@ -45,7 +46,7 @@ def call_student(name, fn, *args, **kwargs):
     """
     try:
         return fn(*args, **kwargs)
-    except CheckFailure:
+    except (CheckFailure, NotImplementedError):
         raise
     except Exception as error:  # the student's code raised: say so, without a traceback
         raise CheckFailure(f"`{name}` raised {type(error).__name__}: {error}".splitlines()[0]) from None

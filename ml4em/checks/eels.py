@@ -8,7 +8,7 @@ numpy. Each check refuses the package's own implementation of its exercise
 
 import numpy as np
 
-from ._core import check_array, check_callable, check_close, check_scalar, check_shape, check_true
+from ._core import call_student, check_array, check_callable, check_close, check_scalar, check_shape, check_true
 from ._own import answers
 
 REPLICAS, BAND_GAP, IMAGE = "07_eels_replicas", "08_band_gap", "09_spectral_image"
@@ -33,7 +33,7 @@ def check_make_replicas(make_replicas, *, n_points=6, n_replicas=4, seed=0):
     check_callable(make_replicas, "make_replicas")
     intensity = np.linspace(100.0, 600.0, n_points)
     sigma = np.linspace(1.0, 20.0, n_points)
-    got = make_replicas(intensity, sigma, n_replicas, np.random.default_rng(seed))
+    got = call_student("make_replicas", make_replicas, intensity, sigma, n_replicas, np.random.default_rng(seed))
     got = check_array("make_replicas(intensity, sigma, n_replicas, rng)", got, ndim=2)
     hint = None
     if got.shape == (n_points, n_replicas):
@@ -57,7 +57,8 @@ def check_chi2_per_point(chi2_per_point, *, seed=1):
     data = rng.uniform(1, 2, 8)
     sigma = rng.uniform(0.1, 0.3, 8)
     prediction = data + sigma * rng.standard_normal((3, 8))
-    got = check_array("chi2_per_point(prediction, data, sigma)", chi2_per_point(prediction, data, sigma))
+    got = check_array("chi2_per_point(prediction, data, sigma)", call_student("chi2_per_point", chi2_per_point,
+                                                                              prediction, data, sigma))
     expected = np.mean(((prediction - data) / sigma) ** 2, axis=-1)
     hint = None
     if got.shape == ():
@@ -75,7 +76,7 @@ def check_zlp_band(zlp_band, *, seed=2):
     """``zlp_band(samples)`` returns (median, low, high): the 50th, 16th and 84th percentiles over axis 0."""
     check_callable(zlp_band, "zlp_band")
     samples = np.random.default_rng(seed).lognormal(size=(41, 5))
-    out = zlp_band(samples)
+    out = call_student("zlp_band", zlp_band, samples)
     check_true(isinstance(out, tuple) and len(out) == 3,
                f"`zlp_band` should return a tuple (median, low, high); got {type(out).__name__}.")
     expected = np.percentile(samples, [50, 16, 84], axis=0)
@@ -99,7 +100,7 @@ def check_coverage(coverage, *, seed=3):
     truth = rng.standard_normal(50)
     low, high = -np.ones(50), np.ones(50)
     high[:3] = truth[:3]  # boundaries count as inside
-    got = check_scalar("coverage(low, high, truth)", coverage(low, high, truth))
+    got = check_scalar("coverage(low, high, truth)", call_student("coverage", coverage, low, high, truth))
     expected = float(np.mean((truth >= low) & (truth <= high)))
     hint = None
     if np.isclose(got, 1 - expected):
@@ -116,7 +117,7 @@ def check_scale_energy(scale_energy):
     """``scale_energy(energy_loss, e_low, e_high)`` maps [e_low, e_high] linearly onto [-1, 1]."""
     check_callable(scale_energy, "scale_energy")
     e = np.array([-4.0, -1.0, 0.0, 1.8, 3.0])
-    got = check_array("scale_energy(energy_loss, -4.0, 1.8)", scale_energy(e, -4.0, 1.8))
+    got = check_array("scale_energy(energy_loss, -4.0, 1.8)", call_student("scale_energy", scale_energy, e, -4.0, 1.8))
     check_shape("scale_energy(energy_loss, -4.0, 1.8)", got, e.shape)
     expected = 2 * (e + 4.0) / 5.8 - 1
     hint = "x = 2 (E - e_low) / (e_high - e_low) - 1 sends e_low to -1 and e_high to +1."
@@ -133,7 +134,7 @@ def check_log_ratio(log_ratio, *, seed=4):
     rng = np.random.default_rng(seed)
     zlp = rng.uniform(1e5, 2e5, 4)
     total = zlp * np.exp(rng.uniform(0.1, 1.5, 4))
-    got = check_array("log_ratio(total, zlp)", log_ratio(total, zlp))
+    got = check_array("log_ratio(total, zlp)", call_student("log_ratio", log_ratio, total, zlp))
     expected = np.log(total / zlp)
     hint = None
     if np.allclose(got, np.log10(total / zlp)):
@@ -151,7 +152,8 @@ def check_subtract(subtract, *, seed=5):
     rng = np.random.default_rng(seed)
     spectrum = 1000 * np.exp(-e ** 2) + 50 * (e > 1.5)
     zlp = 1000 * np.exp(-e ** 2) * rng.uniform(0.8, 1.2, (3, 1))
-    got = check_array("subtract(energy_loss, spectrum, zlp, dE2)", subtract(e, spectrum, zlp, 4.0), ndim=2)
+    got = check_array("subtract(energy_loss, spectrum, zlp, dE2)", call_student("subtract", subtract,
+                                                                                e, spectrum, zlp, 4.0), ndim=2)
     check_shape("subtract(energy_loss, spectrum, zlp, dE2)", got, zlp.shape,
                 hint="return one subtracted spectrum per replica: shape (n_replicas, n_channels).")
     model = np.where(e > 4.0, 0.0, zlp)
@@ -171,7 +173,8 @@ def check_band_gap_model(band_gap_model):
     """``band_gap_model(E, A, E_bg, b)`` is A (E - E_bg)^b above E_bg and 0 below."""
     check_callable(band_gap_model, "band_gap_model")
     e = np.array([0.5, 1.0, 1.6, 2.0, 3.5])
-    got = check_array("band_gap_model(E, 200, 1.6, 1.5)", band_gap_model(e, 200.0, 1.6, 1.5))
+    got = check_array("band_gap_model(E, 200, 1.6, 1.5)", call_student("band_gap_model", band_gap_model,
+                                                                       e, 200.0, 1.6, 1.5))
     check_shape("band_gap_model(E, 200, 1.6, 1.5)", got, e.shape)
     expected = 200.0 * np.clip(e - 1.6, 0, None) ** 1.5
     hint = "below the gap the model is 0: use np.clip(E - E_bg, 0, None) ** b."
@@ -186,7 +189,7 @@ def check_fit_band_gap(fit_band_gap, *, gap=1.7, b=1.4, seed=6):
     rng = np.random.default_rng(seed)
     truth = 300.0 * np.clip(e - gap, 0, None) ** b
     noisy = truth + 2.0 * rng.standard_normal(e.size)
-    out = fit_band_gap(e, noisy, (gap - 0.6, gap + 1.2))
+    out = call_student("fit_band_gap", fit_band_gap, e, noisy, (gap - 0.6, gap + 1.2))
     check_true(isinstance(out, tuple) and len(out) == 2,
                f"`fit_band_gap` should return a tuple (E_bg, b); got {type(out).__name__}.")
     got_gap = check_scalar("E_bg", out[0])
@@ -203,7 +206,7 @@ def check_interval(interval, *, seed=7):
     """``interval(samples)`` returns (median, low, high) with the 16th and 84th percentiles."""
     check_callable(interval, "interval")
     samples = np.random.default_rng(seed).normal(1.6, 0.1, 101)
-    out = interval(samples)
+    out = call_student("interval", interval, samples)
     check_true(isinstance(out, tuple) and len(out) == 3,
                f"`interval` should return a tuple (median, low, high); got {type(out).__name__}.")
     expected = np.percentile(samples, [50, 16, 84])
@@ -220,7 +223,7 @@ def check_order_by_thickness(order_by_thickness):
     check_callable(order_by_thickness, "order_by_thickness")
     labels = np.array([[2, 0, 1], [1, 2, 0]])
     centres = np.array([0.9, 0.01, 0.4])
-    out = order_by_thickness(labels.copy(), centres.copy())
+    out = call_student("order_by_thickness", order_by_thickness, labels.copy(), centres.copy())
     check_true(isinstance(out, tuple) and len(out) == 2,
                f"`order_by_thickness` should return a tuple (labels, centres); got {type(out).__name__}.")
     new_labels = check_array("new labels", out[0])
@@ -242,7 +245,8 @@ def check_cluster_means(cluster_means, *, seed=8):
     rng = np.random.default_rng(seed)
     spectra = rng.uniform(0, 10, (12, 5))
     labels = np.array([0, 1, 2, 0, 1, 2, 0, 0, 1, 2, 2, 2])
-    got = check_array("cluster_means(spectra, labels, 3)", cluster_means(spectra, labels, 3), ndim=2)
+    got = check_array("cluster_means(spectra, labels, 3)", call_student("cluster_means", cluster_means,
+                                                                        spectra, labels, 3), ndim=2)
     check_shape("cluster_means(spectra, labels, 3)", got, (3, 5),
                 hint="one row per cluster, one column per energy channel.")
     expected = np.stack([spectra[labels == k].mean(axis=0) for k in range(3)])
@@ -262,7 +266,8 @@ def check_scale_zlp(scale_zlp, *, seed=9):
     pixel = 0.7 * reference + rng.normal(0, 1, e.size)
     zlp = reference[None] * rng.uniform(0.9, 1.1, (4, 1))
     near = np.abs(e) <= 0.2
-    got = check_array("scale_zlp(zlp, pixel, reference, near)", scale_zlp(zlp, pixel, reference, near))
+    got = check_array("scale_zlp(zlp, pixel, reference, near)", call_student("scale_zlp", scale_zlp,
+                                                                             zlp, pixel, reference, near))
     check_shape("scale_zlp(zlp, pixel, reference, near)", got, zlp.shape,
                 hint="return every replica's ZLP, scaled: same shape as zlp.")
     ratio = pixel[near].sum() / reference[near].sum()
@@ -282,7 +287,8 @@ def check_map_coverage(map_coverage, *, seed=10):
     mask = rng.random(truth.shape) > 0.3
     low_nan = np.where(mask, low, np.nan)
     high_nan = np.where(mask, high, np.nan)
-    got = check_scalar("map_coverage(low, high, truth, mask)", map_coverage(low_nan, high_nan, truth, mask))
+    got = check_scalar("map_coverage(low, high, truth, mask)", call_student("map_coverage", map_coverage,
+                                                                            low_nan, high_nan, truth, mask))
     inside = (truth >= low) & (truth <= high)
     expected = float(np.mean(inside[mask]))
     hint = None

@@ -10,7 +10,7 @@ Each check refuses the package's own implementation of its exercise (see
 import numpy as np
 
 from .. import ga as ref
-from ._core import check_array, check_callable, check_shape, check_true
+from ._core import call_student, check_array, check_callable, check_shape, check_true
 from ._own import answers
 
 TUTORIAL = "06_genetic_algorithms"
@@ -33,25 +33,27 @@ def check_tournament(tournament, *, fitness=(0.3, 0.9, 0.1, 0.5, 0.7, 0.2), n_dr
     f = np.asarray(fitness, dtype=float)
     n = f.size
     best, worst = int(np.argmax(f)), int(np.argmin(f))
-    got = _index("tournament(fitness, len(fitness), rng)", tournament(f.copy(), n, np.random.default_rng(seed)), n)
+    got = _index("tournament(fitness, len(fitness), rng)", call_student("tournament", tournament,
+                                                                        f.copy(), n, np.random.default_rng(seed)), n)
     check_true(got == best, f"with size = the population size, every individual takes part, so `tournament` should "
                f"return {best} (the fittest); got {got}.",
                hint="the GA maximises fitness: take the largest." if got == worst else
                "draw `size` DIFFERENT individuals (rng.choice(n, size, replace=False)) and keep the fittest.")
     # 20 tournaments from two generators with the same seed must agree (by chance: probability < 1e-8)
     rng_a, rng_b = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
-    a = [tournament(f.copy(), 3, rng_a) for _ in range(20)]
-    b = [tournament(f.copy(), 3, rng_b) for _ in range(20)]
+    a = [call_student("tournament", tournament, f.copy(), 3, rng_a) for _ in range(20)]
+    b = [call_student("tournament", tournament, f.copy(), 3, rng_b) for _ in range(20)]
     check_true(a == b, "`tournament` gave different answers for two generators with the same seed.",
                hint="draw every random number from the `rng` argument, not from np.random.")
     rng = np.random.default_rng(seed + 2)
-    picks = np.bincount([_index("tournament", tournament(f, 1, rng), n) for _ in range(n_draws)], minlength=n)
+    picks = np.bincount([_index("tournament", call_student("tournament", tournament,
+                                                           f, 1, rng), n) for _ in range(n_draws)], minlength=n)
     # size 1: each individual with probability 1/n; binomial standard deviation sqrt(p(1-p)/N) ~ 0.007
     check_true(np.all(np.abs(picks / n_draws - 1 / n) < 0.04),
                f"with size = 1 every individual should be picked equally often (1/{n}); got frequencies "
                f"{np.round(picks / n_draws, 3).tolist()}.", hint="draw the contestants uniformly at random.")
     rng = np.random.default_rng(seed + 3)
-    picks = np.bincount([tournament(f, 2, rng) for _ in range(n_draws)], minlength=n)
+    picks = np.bincount([call_student("tournament", tournament, f, 2, rng) for _ in range(n_draws)], minlength=n)
     # size 2 without replacement: the best wins whenever it is drawn, P = 2 / n (here 1/3, sd ~0.009)
     check_true(abs(picks[best] / n_draws - 2 / n) < 0.04,
                f"with size = 2 the fittest should win a fraction 2/{n} = {2 / n:.3f} of the tournaments; got "
@@ -70,7 +72,8 @@ def check_crossover(uniform_crossover, *, n_genes=2000, seed=1):
     a, b = rng.standard_normal(n_genes), rng.standard_normal(n_genes) + 10
     a0, b0 = a.copy(), b.copy()
     name = "uniform_crossover(parent_a, parent_b, rng)"
-    child = check_array(name, uniform_crossover(a, b, np.random.default_rng(seed)), shape=(n_genes,))
+    child = check_array(name, call_student("uniform_crossover", uniform_crossover,
+                                           a, b, np.random.default_rng(seed)), shape=(n_genes,))
     check_true(np.array_equal(a, a0) and np.array_equal(b, b0),
                "`uniform_crossover` changed a parent; build a new array for the child.")
     from_a, from_b = child == a, child == b
@@ -84,7 +87,7 @@ def check_crossover(uniform_crossover, *, n_genes=2000, seed=1):
     check_true(switches > n_genes / 4, f"the child switches parent only {switches} times along {n_genes} genes: "
                "that is one- or two-point crossover.",
                hint="uniform crossover decides for every gene independently.")
-    again = uniform_crossover(a, b, np.random.default_rng(seed))
+    again = call_student("uniform_crossover", uniform_crossover, a, b, np.random.default_rng(seed))
     check_true(np.array_equal(child, again), "`uniform_crossover` gave different children for two generators "
                "with the same seed.", hint="draw the random numbers from the `rng` argument.")
 
@@ -98,7 +101,8 @@ def check_mutation(mutate, *, n_genes=4000, rate=0.25, scale=0.3, low=-5.0, high
     x = rng.uniform(low + 1.5, high - 1.5, n_genes)  # far from the bounds: steps of 0.3 rarely reach them
     x0 = x.copy()
     name = f"mutate(x, rate={rate}, scale={scale}, low={low}, high={high}, rng)"
-    out = check_array(name, mutate(x, rate, scale, low, high, np.random.default_rng(seed)), shape=(n_genes,))
+    out = check_array(name, call_student("mutate", mutate,
+                                         x, rate, scale, low, high, np.random.default_rng(seed)), shape=(n_genes,))
     check_true(np.array_equal(x, x0), "`mutate` changed its input; return a new array.")
     changed = out != x
     # binomial(4000, 0.25): standard deviation 0.007
@@ -110,10 +114,10 @@ def check_mutation(mutate, *, n_genes=4000, rate=0.25, scale=0.3, low=-5.0, high
                f"the mutation steps should be normal with mean 0 and standard deviation {scale}; got mean "
                f"{steps.mean():.3f}, standard deviation {steps.std():.3f}.",
                hint="add rng.normal(0, scale) to each mutated gene.")
-    edge = mutate(np.full(200, high - 1e-3), 1.0, 5.0, low, high, np.random.default_rng(seed))
+    edge = call_student("mutate", mutate, np.full(200, high - 1e-3), 1.0, 5.0, low, high, np.random.default_rng(seed))
     check_true(np.all((np.asarray(edge) >= low) & (np.asarray(edge) <= high)),
                f"mutated genes should stay within [{low}, {high}].", hint="clip with np.clip(x, low, high).")
-    check_true(np.array_equal(mutate(x, 0.0, scale, low, high, np.random.default_rng(seed)), x),
+    check_true(np.array_equal(call_student("mutate", mutate, x, 0.0, scale, low, high, np.random.default_rng(seed)), x),
                "with rate = 0 nothing should change.")
 
 
@@ -130,7 +134,7 @@ def check_evolve(evolve, *, pop_size=30, n_genes=5, n_generations=60, seed=3, mi
     population = rng.uniform(-5.12, 5.12, (pop_size, n_genes))
     start = population.copy()
     name = f"evolve(fitness, population {population.shape}, {n_generations}, rng)"
-    result = evolve(_rastrigin_fitness, population, n_generations, np.random.default_rng(seed))
+    result = call_student("evolve", evolve, _rastrigin_fitness, population, n_generations, np.random.default_rng(seed))
     check_true(isinstance(result, tuple) and len(result) == 2,
                f"`{name}` should return a tuple (final population, best fitness per generation).")
     final = check_array(f"{name}[0]", result[0], ndim=2)
