@@ -161,3 +161,15 @@ def test_a_blank_answer_stays_not_answered(check, n_functions):
 
     with pytest.raises(NotImplementedError):  # ml4em.check() then says "not answered yet"
         check(*[stub] * n_functions)
+
+
+def test_math_on_an_array_gets_the_numpy_hint():
+    import math
+
+    from ml4em.checks import nn
+
+    def sigmoid(z):
+        return 1.0 / (1.0 + math.exp(-z))
+
+    with pytest.raises(CheckFailure, match=r"raised TypeError.*\nHint: .*use numpy's \(np.exp"):
+        nn.check_sigmoid(sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z)))

@@ -43,13 +43,29 @@ def call_student(name, fn, *args, **kwargs):
     Traceback (most recent call last):
     ...
     ml4em.checks._core.CheckFailure: `f` raised ZeroDivisionError: division by zero
+    Hint: a division by zero: which count or length can be 0 here?
     """
     try:
         return fn(*args, **kwargs)
     except (CheckFailure, NotImplementedError):
         raise
     except Exception as error:  # the student's code raised: say so, without a traceback
-        raise CheckFailure(f"`{name}` raised {type(error).__name__}: {error}".splitlines()[0]) from None
+        message = f"`{name}` raised {type(error).__name__}: {error}".splitlines()[0]
+        hint = next((h for kind, text, h in _ERROR_HINTS if isinstance(error, kind) and text in str(error)), None)
+        raise CheckFailure(f"{message}\nHint: {hint}" if hint else message) from None
+
+
+# Typical errors of students' code and what to look at (the error's type and a piece of its message).
+_ERROR_HINTS = (
+    (TypeError, "arrays can be converted to Python scalars",
+     "a function of the `math` module got an array: use numpy's (np.exp, np.log, np.sqrt, ...), which work on arrays."),
+    (NameError, "is not defined",
+     "a name your function uses does not exist: run the cells above it, or check the spelling."),
+    (ValueError, "could not be broadcast",
+     "two arrays of incompatible shapes meet in one operation: print their .shape, and check the axis you sum over."),
+    (IndexError, "out of bounds", "an index runs past the end of an array: check the ranges of your loops and slices."),
+    (ZeroDivisionError, "", "a division by zero: which count or length can be 0 here?"),
+)
 
 
 def check_true(condition, message, *, hint=None):
