@@ -19,7 +19,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,site,instructor,hub,sim]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,site,instructor,hub,sim,classical]"
 	@touch $(STAMP)
 
 lab: $(STAMP)
@@ -46,6 +46,7 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/scanning.py
 	$(BIN)/python benchmarks/phase_retrieval.py
 	$(BIN)/python benchmarks/morphology.py
+	$(BIN)/python benchmarks/classical.py
 
 clean:
 	rm -rf release submitted autograded feedback gradebook.db .pytest_cache test-output

@@ -19,6 +19,7 @@ Modules, one topic each:
 - :mod:`~ml4em.eels.predict`     medians, 68% bands, chi2 cut, coverage
 - :mod:`~ml4em.eels.subtract`    matching the ZLP to a spectrum and subtracting it
 - :mod:`~ml4em.eels.bandgap`     band-gap fits per replica
+- :mod:`~ml4em.eels.classical`   the classical ZLP subtractions it replaces (power law, reflected tail, scaled vacuum)
 - :mod:`~ml4em.eels.extrapolate` ZLPs that depend on exposure time or beam energy
 - :mod:`~ml4em.eels.image`       spectral images: clustering, ZLP per cluster, band-gap maps
 - :mod:`~ml4em.eels.plots`       the figures shared by tutorials and the command line
@@ -29,6 +30,7 @@ Modules, one topic each:
 """
 
 from .bandgap import BandGapFit, band_gap_model, default_window, fit_band_gap
+from .classical import Subtraction, subtract_power_law, subtract_reflected_tail, subtract_scaled_vacuum
 from .extrapolate import ZLPSeries, make_zlp_series, relative_band_width
 from .image import BandGapMaps, ImageZLP, cluster_by_thickness, load_spectral_image, thickness_map
 from .axis import (EnergyAxis, align_zlp, check_spectra, fwhm, integrated_intensity, t_over_lambda,
@@ -41,7 +43,7 @@ from .replicas import TrainingSet, chi2_per_point, make_replicas, make_training_
 from .subtract import match_zlp, matching_weight, subtract_zlp, subtracted_band
 from .zlp import ZLPEnsemble
 
-__all__ = [
+__all__ = ["Subtraction", "subtract_power_law", "subtract_reflected_tail", "subtract_scaled_vacuum", 
     "Band", "BandGapFit", "BandGapMaps", "EnergyAxis", "ImageZLP", "LMResult", "MLPShape", "TrainingSet",
     "ZLPEnsemble", "ZLPSeries", "band_gap_model", "cluster_by_thickness", "default_window", "fit_band_gap",
     "load_spectral_image", "make_zlp_series", "match_zlp", "matching_weight", "relative_band_width",
