@@ -180,7 +180,7 @@ def test_without_the_package_list_every_ml4em_import_counts(course, instructor_n
 @pytest.mark.usefixtures("real_answers")
 def test_instructor_solutions_of_every_tutorial_are_clean(tmp_path, repo_root):
     names = sorted(p.name for p in (repo_root / "tutorials").iterdir() if (p / f"{p.name}.ipynb").is_file())
-    assert len(names) == 9
+    assert len(names) == 12
     shutil.copy(repo_root / "nbgrader_config.py", tmp_path)
     for name in names:
         shutil.copytree(repo_root / "tutorials" / name, tmp_path / "tutorials" / name)
