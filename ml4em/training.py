@@ -15,7 +15,25 @@ import numpy as np
 
 from .plotting import plot_loss_curves
 
-__all__ = ["TrainingMonitor", "progress"]
+__all__ = ["TrainingMonitor", "progress", "check_positive_ints"]
+
+
+def check_positive_ints(**settings):
+    """Raise ``ValueError`` naming the first setting that is not a positive integer (bools are refused).
+
+    The one check of the training settings of the course's models (epochs, batch sizes, layer sizes).
+
+    Examples
+    --------
+    >>> check_positive_ints(epochs=5, batch_size=np.int64(8))
+    >>> check_positive_ints(epochs=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs=0 should be a positive integer.
+    """
+    for name, value in settings.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}={value!r} should be a positive integer.")
 
 
 def progress(iterable=None, *, total=None, desc=None, disable=None):

@@ -130,16 +130,13 @@ class DefectFinder:
         """
         import keras
 
-        from ..training import TrainingMonitor
+        from ..training import TrainingMonitor, check_positive_ints
 
         x = normalize_images(images)
         y = np.asarray(defect_masks, dtype=np.float32)
         if y.shape != x.shape[:3]:
             raise ValueError(f"defect_masks should have the shape of images, {x.shape[:3]}; got {y.shape}.")
-        for arg in ("epochs", "batch_size"):
-            value = getattr(self, arg)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{arg}={value!r} should be a positive integer.")
+        check_positive_ints(epochs=self.epochs, batch_size=self.batch_size)
         if not self.defect_weight > 0:
             raise ValueError(f"defect_weight={self.defect_weight!r} should be > 0.")
         rng = np.random.default_rng(self.seed)

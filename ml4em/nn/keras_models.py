@@ -45,9 +45,9 @@ def mlp(n_inputs, hidden=(10, 15, 5), *, activation="sigmoid", n_outputs=1, outp
     import keras
     from keras import layers
 
-    for arg, value in (("n_inputs", n_inputs), ("n_outputs", n_outputs)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{arg}={value!r} should be a positive integer.")
+    from ..training import check_positive_ints
+
+    check_positive_ints(n_inputs=n_inputs, n_outputs=n_outputs)
     hidden = list(hidden)
     if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
         raise ValueError(f"hidden={hidden!r} should be a sequence of positive integers (units per layer).")

@@ -95,16 +95,13 @@ class PhaseNet:
         import keras
 
         from ..cnn import shuffled_batches
-        from ..training import TrainingMonitor
+        from ..training import TrainingMonitor, check_positive_ints
 
         x = image_to_input(images)
         y = np.asarray(phases, dtype=np.float32)
         if y.shape != x.shape[:3]:
             raise ValueError(f"phases should have the shape of images, {x.shape[:3]}; got {y.shape}.")
-        for arg in ("epochs", "batch_size"):
-            value = getattr(self, arg)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{arg}={value!r} should be a positive integer.")
+        check_positive_ints(epochs=self.epochs, batch_size=self.batch_size)
         y = (y - y.mean(axis=(1, 2), keepdims=True))[..., None] * _PHASE_SCALE
         rng = np.random.default_rng(self.seed)
         self.model_ = build_phase_unet(filters=self.filters, depth=self.depth, seed=rng)
