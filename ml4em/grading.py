@@ -7,7 +7,10 @@ For every assignment, in a temporary course folder, with nbgrader's Python API:
    on every autograded cell and no cell may raise an error;
 3. autograde the untouched student version: every autograded cell must score 0
    (a test that passes without the student's code is a defect);
-4. scan every file of the student version for solution text and hidden-test
+4. check that the blank student version runs to the end on the package's fallbacks (only answer and test cells
+   may fail), and read which version of each function :func:`ml4em.checks.own_or_package` chose in both runs
+   and how often it was called since (the student's in the instructor version, ml4em's in the blank one);
+5. scan every file of the student version for solution text and hidden-test
    text (lines that appear only inside ``BEGIN SOLUTION``/``END SOLUTION`` or
    ``BEGIN HIDDEN TESTS``/``END HIDDEN TESTS`` in the instructor version), with
    the course's one leak scan, :func:`ml4em.leaks.scan_for_leaks`.
@@ -54,6 +57,11 @@ class GradeCheckResult:
         Cells of the instructor version that raised (must be empty).
     leaks : list of str
         Secret lines found in the student version (must be empty).
+    blank_errors : list of str
+        Cells of the blank student version, other than answer and test cells, that raised (must be empty: the
+        tutorial runs to the end on ml4em's fallbacks).
+    uses : dict of str to list of dict
+        For "solution" and "blank": :func:`ml4em.checks._use.usage` at the end of the run.
     problems : list of str
         Anything else that went wrong (nbgrader failures).
     """
@@ -69,13 +77,15 @@ class GradeCheckResult:
     solution_failed: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     leaks: list = field(default_factory=list)
+    blank_errors: list = field(default_factory=list)
+    uses: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
 
     @property
     def ok(self):
         """True when every check passed."""
         return (not self.problems and not self.errors and not self.leaks and not self.blank_nonzero
-                and not self.solution_failed and self.n_autograded > 0
+                and not self.blank_errors and not self.solution_failed and self.n_autograded > 0
                 and self.solution_score == self.max_points and self.blank_score == 0)
 
 def find_assignments(course_root="."):
@@ -104,12 +114,45 @@ def _config(tmp, course_root, timeout):
     config.merge(extra)
     return config
 
-def _error_cells(notebook_path):
+_USE_MARK = "ml4em-grade-check-uses:"
+_USE_CELL = ("import json as _ml4em_json\nfrom ml4em.checks._use import usage as _ml4em_usage\n"
+             f"print({_USE_MARK!r}, _ml4em_json.dumps(_ml4em_usage()))")
+
+
+def _add_use_cell(folder):
+    """Append to each notebook of a submission a cell that prints what own_or_package chose (see ``uses``)."""
+    import nbformat
+
+    for path in Path(folder).glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(_USE_CELL))
+        nbformat.write(nb, path)
+
+
+def _read_uses(folder):
+    import json
+
+    import nbformat
+
+    found = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get("outputs", []):
+                for line in (out.get("text") or "").splitlines() if out.get("output_type") == "stream" else []:
+                    if line.startswith(_USE_MARK):
+                        found += json.loads(line[len(_USE_MARK):])
+    return found
+
+
+def _error_cells(notebook_path, *, skip_answers=False):
     import nbformat
 
     nb = nbformat.read(notebook_path, as_version=4)
     bad = []
     for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if skip_answers and (meta.get("solution") or meta.get("grade")):
+            continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {i}")
@@ -129,12 +172,16 @@ def _check_one(api, gradebook_cls, db_url, tmp, course_root, name, result):
     result.leaks = scan_for_leaks(release, tutorial_secrets(course_root, [name]))
     for student, folder in (("solution", source), ("blank", release)):
         shutil.copytree(folder, Path(tmp) / "submitted" / student / name)
+        _add_use_cell(Path(tmp) / "submitted" / student / name)
         out = api.autograde(name, student, force=True, create=True)
         if not out["success"]:
             result.problems.append(f"autograde of the {student} version failed: {out.get('error') or out.get('log')}")
             return
     for nb_path in (Path(tmp) / "autograded" / "solution" / name).glob("*.ipynb"):
         result.errors += [f"{nb_path.stem}/{e}" for e in _error_cells(nb_path)]
+    for nb_path in (Path(tmp) / "autograded" / "blank" / name).glob("*.ipynb"):
+        result.blank_errors += [f"{nb_path.stem}/{e}" for e in _error_cells(nb_path, skip_answers=True)]
+    result.uses = {student: _read_uses(Path(tmp) / "autograded" / student / name) for student in ("solution", "blank")}
     with gradebook_cls(db_url) as gb:
         for student in ("solution", "blank"):
             sub = gb.find_submission(name, student)
@@ -232,7 +279,9 @@ def format_table(results):
     lines.insert(1, "  ".join("-" * w for w in widths))
     for r in results:
         for label, items in (("instructor version fails", r.solution_failed), ("blank version passes", r.blank_nonzero),
-                             ("cell errors in the instructor version", r.errors), ("leaks", r.leaks),
+                             ("cell errors in the instructor version", r.errors),
+                             ("cell errors in the blank version (not answer or test cells)", r.blank_errors),
+                             ("leaks", r.leaks),
                              ("problems", r.problems)):
             for item in items:
                 lines.append(f"{r.assignment}: {label}: {item}")

@@ -44,15 +44,21 @@ class LockInstructorCells(NbGraderPreprocessor):
 
 
 class SealChecks(NbGraderPreprocessor):
-    """Write the installed checks' digest into every ``sealed("topic")`` call of the test cells (at release)."""
+    """Write the installed checks' digest and the cell's points into every ``sealed("topic")`` call of the test cells.
+
+    Run at release. With the points, each test cell scores the share of its named checks that pass (partial
+    credit, see :func:`ml4em.checks.sealed`).
+    """
 
     def preprocess_cell(self, cell, resources, index):
-        """Rewrite ``sealed("topic")`` as ``sealed("topic", digest="<sha256>")`` in a test cell."""
+        """Rewrite ``sealed("topic")`` as ``sealed("topic", digest="<sha256>", points=P)`` in a test cell."""
         if _is_test_cell(cell):
             from .checks import checks_digest
 
-            cell.source = _SEALED.sub(lambda m: f'sealed("{m.group(2)}", digest="{checks_digest(m.group(2))}")',
-                                      cell.source)
+            points = float(cell.metadata["nbgrader"].get("points", 0) or 0)
+            extra = f", points={points:g}" if points > 0 else ""
+            cell.source = _SEALED.sub(
+                lambda m: f'sealed("{m.group(2)}", digest="{checks_digest(m.group(2))}"{extra})', cell.source)
         return cell, resources
 
 

@@ -111,11 +111,14 @@ def answer(notebook_path, solutions, which, extra=None):
 
 def hostile_students(course, tmp, solutions):
     """Answer-cell sources of each hostile student (grade_id -> source; missing = left blank), with the score
-    (autograded points of 15) each one deserves, and what ``ml4em integrity`` must report about them.
+    (autograded points of 16) each one deserves, and what ``ml4em integrity`` must report about them.
+
+    Each test cell scores the share of its named checks that pass (partial credit), so an answer that is right on
+    some cases only earns that share.
 
     Honest answers are the instructor's. Exercise 4 (k-fold) calls the student's design_matrix,
     fit_least_squares and mse, so it depends on exercises 1-3; exercises 5-8 depend on nothing the student wrote.
-    Points: ex1 2, ex2 2, ex3 1, ex4 3, ex5 1, ex6 2, ex7 2, ex8 2.
+    Points: ex1 2, ex2 2, ex3 1, think-explorer-degree 1, ex4 3, ex5 1, ex6 2, ex7 2, ex8 2.
     """
     honest = dict(solutions)
     honest.pop("q9-overfitting")
@@ -126,17 +129,18 @@ def hostile_students(course, tmp, solutions):
         # an answer that is the package's implementation: refused (ex6), the rest honest
         "pkg": ({**honest, "ex6-ridge": "from ml4em.regression import fit_ridge as _fit\n\n"
                  "def fit_ridge(X, y, alpha):\n    return _fit(X, y, alpha, penalize_intercept=True)\n"},
-                13, [("package-answers", "ex6-ridge")]),
+                14, [("package-answers", "ex6-ridge")]),
         # rebinds the name `checks` to an object whose checks pass everything; only ex1 answered
         "rebind": ({"ex1-design-matrix": honest["ex1-design-matrix"] + "\n\nchecks = type('C', (), {'__getattr__': "
                     "lambda self, name: (lambda *a, **k: None)})()\n"}, 2, [("checks", "ex1-design-matrix")]),
-        # replaces functions of the checks modules; its ex2 passes the visible test but not the hidden one
+        # replaces functions of the checks modules (that cell is blanked); its ex2 is wrong for a single column only,
+        # which one of the three checks tests: 2 of 3 checks pass, 2 * 2/3 points
         "monkeypatch": ({"ex1-design-matrix": honest["ex1-design-matrix"] + "\n\nimport ml4em.checks._core as core\n"
                          "import ml4em.checks.regression as m\ncore.check_close = lambda *a, **k: None\n"
                          "m.check_least_squares = lambda *a, **k: None\n",
                          "ex2-least-squares": "def fit_least_squares(X, y):\n    if X.shape[1] == 1:\n"
                          "        return np.zeros(1)\n    theta, *_ = np.linalg.lstsq(X, y, rcond=None)\n"
-                         "    return theta\n"}, 0, [("checks", "ex1-design-matrix")]),
+                         "    return theta\n"}, 1.3333, [("checks", "ex1-design-matrix")]),
         # an input transformer that blanks every test cell; ex6 and ex7 honest
         "transformer": ({"ex1-design-matrix": "get_ipython().input_transformers_post.append(\n"
                          "    lambda lines: [] if any('check' in line for line in lines) else lines)\n",
@@ -148,28 +152,28 @@ def hostile_students(course, tmp, solutions):
                   3, [("cells", "ex2-least-squares-tests"), ("cells", "ex3-mse-tests")]),
         # all honest, and the last answer ends the kernel
         "exit": ({**honest, "ex8-eta-max": honest["ex8-eta-max"] + "\nimport os\nos._exit(1)\n"},
-                 13, [("process", "ex8-eta-max")]),
+                 14, [("process", "ex8-eta-max")]),
         # all honest, and ex7 ignores interrupts in an endless loop
         "sigint": ({**honest, "ex7-gradient-step": honest["ex7-gradient-step"] + "\nimport signal\n"
                     "signal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"},
-                   13, [("process", "ex7-gradient-step")]),
+                   14, [("process", "ex7-gradient-step")]),
         # all honest, but ex8 first allocates 20 GB
         "alloc": ({**honest, "ex8-eta-max": "_big = np.ones(20 * 2**30 // 8)\n" + honest["ex8-eta-max"]},
-                  13, [("sandbox", "ex8-eta-max")]),
+                  14, [("sandbox", "ex8-eta-max")]),
         # all honest, and ex5 prints 100 MB
         "flood": ({**honest, "ex5-best-degree": "print('x' * 100_000_000)\n" + honest["ex5-best-degree"]},
-                  15, [("sandbox", "ex5-best-degree")]),
+                  16, [("sandbox", "ex5-best-degree")]),
         # all honest, and ex3 reads the instructor's notebook, the gradebook and the environment
         "reader": ({**honest, "ex3-mse": honest["ex3-mse"] + "\n\nfound = {}\nfor path in " + repr(
                     [str(course / "tutorials" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
                      str(ROOT / "tutorials" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), str(course / "gradebook.db")]) +
                     ":\n    try:\n        found[path] = open(path, 'rb').read()[:100]\n    except OSError as err:\n"
                     "        found[path] = type(err).__name__\nimport os\nprint('READ', found)\n"
-                    "print('ENV', sorted(os.environ))\n"}, 15, [("files", "ex3-mse")]),
+                    "print('ENV', sorted(os.environ))\n"}, 16, [("files", "ex3-mse")]),
         # all honest, and ex3 deletes other students' files, the course source and the gradebook
         "vandal": ({**honest, "ex3-mse": honest["ex3-mse"] + "\n\nimport os\nimport shutil\nfor path in " +
                     repr(paths) + ":\n    shutil.rmtree(path, ignore_errors=True)\n    if os.path.isfile(path):\n"
-                    "        os.remove(path)\n"}, 15, [("files", "ex3-mse")]),
+                    "        os.remove(path)\n"}, 16, [("files", "ex3-mse")]),
         # all honest, and ex2 leaves a detached process that rewrites the gradebook after the round
         "daemon": ({**honest, "ex2-least-squares": honest["ex2-least-squares"] + "\n\nimport subprocess\nimport sys\n"
                     "subprocess.Popen([sys.executable, '-c', " + repr(
@@ -177,7 +181,7 @@ def hostile_students(course, tmp, solutions):
                         f"db = sqlite3.connect({str(course / 'gradebook.db')!r})\n"
                         "db.execute('update grade set manual_score = 100')\ndb.commit()\n") +
                     "], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"},
-                   15, [("process", "ex2-least-squares")]),
+                   16, [("process", "ex2-least-squares")]),
     }, everything
 
 
@@ -292,7 +296,7 @@ def test_grading_round(tmp_path):
     assert subprocess.run([sys.executable, "-c", check], cwd=nb("alice").parent, env=r.env).returncode == 0
     blank = subprocess.run([sys.executable, "-c", check], cwd=nb("bob").parent, env=r.env, capture_output=True,
                            text=True)
-    assert blank.returncode == 1 and "0 of 8 test cells pass" in blank.stdout and "not answered yet" in blank.stdout
+    assert blank.returncode == 1 and "0 of 9 test cells pass" in blank.stdout and "not answered yet" in blank.stdout
     for student in students:
         r.run(f"nbgrader submit {ASSIGNMENT} --course ml4em --student {student}", cwd=r.home(student),
               home=r.home(student))
@@ -372,9 +376,10 @@ def test_grading_round(tmp_path):
     r.run("nbgrader export --to grades.csv")
     rows = {row["student_id"]: row for row in csv.DictReader(open(r.course / "grades.csv"))}
     got = {s: (float(rows[s]["raw_score"]), float(rows[s]["max_score"])) for s in rows}
-    # 15 autograded points + 3 by hand; carol: exercises 1 and 2 (2 + 2) and 1 point by hand
-    expected = {"alice": (18.0, 18.0), "bob": (0.0, 18.0), "carol": (5.0, 18.0), "honest_warn": (15.0, 18.0),
-                **{s: (float(points), 18.0) for s, (_, points, _) in hostile.items()}}
+    # 16 autograded points + 3 by hand; carol: exercises 1 and 2 (2 + 2; her mse returns 0, which no check of
+    # ex3 accepts) and 1 point by hand
+    expected = {"alice": (19.0, 19.0), "bob": (0.0, 19.0), "carol": (5.0, 19.0), "honest_warn": (16.0, 19.0),
+                **{s: (float(points), 19.0) for s, (_, points, _) in hostile.items()}}
     assert got == expected
     # --- similarity and the export for the learning-management system (instructor.md, section 9)
     r.run(f"ml4em similarity {ASSIGNMENT}")
@@ -382,8 +387,8 @@ def test_grading_round(tmp_path):
     assert pairs and {p["student_a"] for p in pairs} | {p["student_b"] for p in pairs} <= set(students)
     r.run(f"ml4em export-grades {ASSIGNMENT} --format canvas --out grades-canvas.csv")
     canvas = list(csv.DictReader(open(r.course / "grades-canvas.csv")))
-    assert canvas[0]["Student"] == "Points Possible" and float(canvas[0][ASSIGNMENT]) == 18.0
-    assert {row["SIS Login ID"]: (float(row[ASSIGNMENT]), 18.0) for row in canvas[1:]} == expected
+    assert canvas[0]["Student"] == "Points Possible" and float(canvas[0][ASSIGNMENT]) == 19.0
+    assert {row["SIS Login ID"]: (float(row[ASSIGNMENT]), 19.0) for row in canvas[1:]} == expected
     time.sleep(16)  # longer than the daemon student's process would have waited before writing the gradebook
     r.run("nbgrader export --to grades-later.csv")
     assert open(r.course / "grades-later.csv").read() == open(r.course / "grades.csv").read()

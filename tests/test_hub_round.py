@@ -47,8 +47,10 @@ INSTRUCTOR = f"{PREFIX}instr"
 STUDENTS = [f"{PREFIX}{name}" for name in ("alice", "bob", "carol", "dave", "erin")]
 PROXY = ROOT / ".venv" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
 MEM_LIMIT = "3G"
-# 01's autograded points: ex1 2, ex2 2, ex3 1, ex4 3, ex5 1, ex6 2, ex7 2, ex8 2 (15); q9 3 points, manual
-ALL = {"ex1-design-matrix", "ex2-least-squares", "ex3-mse", "ex4-kfold", "ex5-best-degree", "ex6-ridge",
+# 01's autograded points: ex1 2, ex2 2, ex3 1, think-explorer-degree 1, ex4 3, ex5 1, ex6 2, ex7 2, ex8 2 (16);
+# q9 3 points, manual. Each test cell scores the share of its checks that pass.
+ALL = {"ex1-design-matrix", "ex2-least-squares", "ex3-mse", "think-explorer-degree", "ex4-kfold", "ex5-best-degree",
+       "ex6-ridge",
        "ex7-gradient-step", "ex8-eta-max"}
 WRONG_MSE = "def mse(y_true, y_pred):\n    return np.sum((np.asarray(y_true) - np.asarray(y_pred)) ** 2)\n"
 WRONG_BEST = "best_degree = 7  # read off a figure of another run\n"
@@ -91,7 +93,9 @@ ANSWERS = {  # student: (exercises answered with the solution, other sources)
     "erin": ({"ex1-design-matrix", "ex2-least-squares"},
              {"ex3-mse": WRONG_MSE, "ex4-kfold": ERIN_KFOLD, "ex5-best-degree": WRONG_BEST}),
 }
-EXPECTED = {"alice": 18.0, "bob": 0.0, "carol": 4.0, "dave": 15.0, "erin": 4.0}
+# carol and erin: ex1 and ex2 (4 points) and 1 of the 3 checks of ex3 (a sum instead of a mean is right for one
+# sample only); their k-fold calls that mse and fails every check; erin's hard-coded degree is not the best one
+EXPECTED = {"alice": 19.0, "bob": 0.0, "carol": 4.3333, "dave": 16.0, "erin": 4.3333}
 
 
 def _unavailable():

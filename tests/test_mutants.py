@@ -71,6 +71,14 @@ def test_mutants_are_new_valid_and_only_inside_the_solution():
     assert [m.line for m in mutants] == sorted(m.line for m in mutants)
 
 
+def test_a_float_read_as_a_value_answer_is_moved_10_percent_and_one_in_a_function_is_not():
+    cell = "### BEGIN SOLUTION\nbest_epsilon = 0.05\nregret = 198.1\n### END SOLUTION\nprint(best_epsilon)"
+    assert [m.description for m in make_mutants(cell) if m.operator == "constant"] == [
+        "line 2: `0.05` → `0.055`", "line 2: `0.05` → `0.045`", "line 3: `198.1` → `217.9`",
+        "line 3: `198.1` → `178.3`"]
+    assert not [m for m in make_mutants(_cell("return a * 0.05")) if m.operator == "constant"]
+
+
 def test_a_value_answer_is_mutated_and_a_cell_that_is_not_python_is_refused():
     cell = "### BEGIN SOLUTION\nbest = int(np.argmin(errors)) + 1\n### END SOLUTION\nprint(best)"
     assert "line 2: `+` → `-` in `int(np.argmin(errors)) + 1`" in [m.description for m in make_mutants(cell)]

@@ -31,7 +31,7 @@ TEST_SOURCE = textwrap.dedent("""\
 
 def test_seal_checks_records_the_installed_digest():
     cell, _ = SealChecks().preprocess_cell(_test_cell(TEST_SOURCE), {}, 0)
-    assert f'sealed("regression", digest="{checks_digest("regression")}")' in cell.source
+    assert f'sealed("regression", digest="{checks_digest("regression")}", points=2)' in cell.source
     answer = new_code_cell('sealed("regression")', metadata={"nbgrader": {"solution": True, "grade": False}})
     assert SealChecks().preprocess_cell(answer, {}, 0)[0].source == 'sealed("regression")'  # answers untouched
 
@@ -110,7 +110,7 @@ def test_sealed_checks_do_not_use_a_replaced_core_module():
             print("refused:", err)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert "refused: `mse(y_true, y_pred)` should be" in out.stdout, out.stderr
+    assert "\ncheck 1 (check_mse): `mse(y_true, y_pred)` should be" in out.stdout, out.stderr
 
 
 def test_every_tutorial_test_cell_loads_sealed_checks(repo_root):

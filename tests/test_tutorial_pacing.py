@@ -8,7 +8,10 @@ Every tutorial ``tutorials/NN_name/NN_name.ipynb`` must
 * give every part heading (``## N. Title`` or ``## Part N (M min). Title``) its own time, either on the heading
   line, ``(M min)``, or on the line under it, ``*(about M min)*``, and that time must be the one listed for the part
   in the first cell;
-* follow every code cell that calls ``explore(`` by a markdown cell containing "Think!".
+* follow every code cell that shows an explorer (calls ``explore(`` or a ``*_explorer(`` function) by a markdown
+  cell containing "Think!";
+* grade at least one of those Think! questions: the Think! cell right after the explorer is followed by an answer
+  cell and a locked test cell (where it announces its points, "(N point[s])", the test cell has them).
 """
 
 import re
@@ -116,12 +119,40 @@ def test_estimated_time_and_parts(path):
             f"heading {line!r} says {minutes} min, the first cell says {parts[number]} min"
 
 
+EXPLORER = re.compile(r"\bexplore\(|_explorer\(")
+POINTS = re.compile(r"\((\d+(?:\.\d+)?) points?\b")
+
+
+def _is_explorer(cell):
+    return cell.cell_type == "code" and EXPLORER.search(cell.source) is not None and not cell.source.lstrip().startswith(
+        "def ")
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=_ids(TUTORIALS))
+def test_a_think_question_after_an_explorer_is_graded(path):
+    cells = _read(path).cells
+    graded = []
+    for i, cell in enumerate(cells[:-3]):
+        if not _is_explorer(cell):
+            continue
+        think, answer, test = cells[i + 1:i + 4]
+        answer_meta, test_meta = answer.metadata.get("nbgrader", {}), test.metadata.get("nbgrader", {})
+        if (think.cell_type == "markdown" and "Think!" in think.source and answer_meta.get("solution")
+                and answer.cell_type == "code" and test_meta.get("grade") and test_meta.get("locked")):
+            announced = POINTS.search(think.source)
+            if announced:
+                assert float(test_meta.get("points", 0)) == float(announced.group(1)), \
+                    f"cell {i + 1} announces {announced.group(1)} point(s), its test cell has {test_meta.get('points')}"
+            graded.append(test_meta["grade_id"])
+    assert graded, "no explorer is followed by a graded Think! question (the Think! cell, an answer cell, a test cell)"
+
+
 @pytest.mark.parametrize("path", TUTORIALS, ids=_ids(TUTORIALS))
 def test_every_explorer_is_followed_by_think(path):
     cells = _read(path).cells
     missing = []
     for i, cell in enumerate(cells):
-        if cell.cell_type == "code" and "explore(" in cell.source:
+        if _is_explorer(cell):
             nxt = cells[i + 1] if i + 1 < len(cells) else None
             if nxt is None or nxt.cell_type != "markdown" or "Think!" not in nxt.source:
                 missing.append(i)

@@ -1,5 +1,7 @@
 """Every tutorial: its instructor version runs top to bottom without errors and scores full marks, the blank
-student version scores 0 on every autograded cell, and no solution or hidden-test text leaks (ml4em grade-check).
+student version scores 0 on every autograded cell and runs to the end on ml4em's fallbacks, the instructor
+version's main result is computed with the student's own functions (counted by ml4em.checks.own_or_package), and
+no solution or hidden-test text leaks (ml4em grade-check).
 Also the structure every tutorial shares (learning goals, summary, explorer, enough exercises)."""
 
 import re
@@ -26,6 +28,15 @@ def test_grade_check(name):
     assert result.solution_score == result.max_points > 0
     assert result.blank_score == 0 and result.blank_nonzero == []
     assert result.leaks == []
+    # The blank version runs to the end on ml4em's fallbacks: only answer and test cells may fail.
+    assert result.blank_errors == []
+    # The tutorial's main result is computed by the student's functions: every own_or_package choice in the
+    # instructor version takes the student's function, which is then called; in the blank version the package's.
+    solution, blank = result.uses["solution"], result.uses["blank"]
+    assert solution, f"{name}: no own_or_package call; the student's code should drive the main result"
+    assert all(u["own"] and u["calls"] > 0 for u in solution), solution
+    assert [u["name"] for u in blank] == [u["name"] for u in solution], (solution, blank)
+    assert all(not u["own"] and u["calls"] > 0 for u in blank), blank
 
 
 def _notebook(name):

@@ -6,11 +6,47 @@ yet is not stuck: :func:`own_or_package` runs the exercise's check quietly and, 
 package's implementation with a one-line notice that says why.
 """
 
+import functools
 import importlib
 
 from ._core import CheckFailure
 
-__all__ = ["own_or_package"]
+__all__ = ["own_or_package", "usage"]
+
+#: One entry per :func:`own_or_package` call in this kernel: the function's name, whose version was chosen and
+#: how often it was called since (``ml4em grade-check`` reads it at the end of each tutorial).
+_USED = []
+
+
+def usage():
+    """What :func:`own_or_package` chose in this kernel, and how often each chosen function was called since.
+
+    Returns
+    -------
+    list of dict
+        ``{"name": str, "own": bool, "calls": int, "reason": str or None}``, in the order of the calls.
+
+    Examples
+    --------
+    >>> def check_double(f):
+    ...     if f(2) != 4:
+    ...         raise CheckFailure("double(2) should be 4")
+    >>> double = own_or_package(lambda x: 2 * x, check_double, abs, name="double", quiet=True)
+    >>> double(3), usage()[-1]
+    (6, {'name': 'double', 'own': True, 'calls': 1, 'reason': None})
+    """
+    return [dict(entry) for entry in _USED]
+
+
+def _counted(fn, entry):
+    """``fn`` with each call counted in ``entry`` (the instrumentation behind :func:`usage`)."""
+
+    @functools.wraps(fn)
+    def counted(*args, **kwargs):
+        entry["calls"] += 1
+        return fn(*args, **kwargs)
+
+    return counted
 
 
 def _resolve(package):
@@ -43,7 +79,7 @@ def own_or_package(own, check, package, *, name=None, quiet=False):
     Returns
     -------
     function : callable
-        ``own`` when its check passes, otherwise ``package``.
+        ``own`` when its check passes, otherwise ``package``; its calls are counted for :func:`usage`.
 
     Examples
     --------
@@ -68,10 +104,12 @@ def own_or_package(own, check, package, *, name=None, quiet=False):
             reason = str(failure).splitlines()[0] if str(failure) else "its check fails"
         except Exception as error:  # the student's code raised: that is a failed check here
             reason = f"it raised {type(error).__name__}: {error}".splitlines()[0]
+    entry = {"name": label, "own": reason is None, "calls": 0, "reason": reason}
+    _USED.append(entry)
     if reason is None:
         if not quiet:
             print(f"Using your `{label}`.")
-        return own
+        return _counted(own, entry)
     if not quiet:
         print(f"Your `{label}` does not pass its check yet ({reason}); the cells below use ml4em's version.")
-    return _resolve(package)
+    return _counted(_resolve(package), entry)

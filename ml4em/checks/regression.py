@@ -15,7 +15,8 @@ from ._own import answers
 TUTORIAL = "01_regression"
 
 __all__ = ["check_design_matrix", "check_least_squares", "check_mse", "check_kfold_cv_error",
-           "check_ridge", "check_gradient_step", "check_eta_max", "check_best_degree"]
+           "check_ridge", "check_gradient_step", "check_eta_max", "check_best_degree",
+           "check_explorer_degree", "check_explorer_val_mse", "check_cv_errors"]
 
 
 def _sample(n, seed):
@@ -156,3 +157,70 @@ def check_best_degree(best_degree, x, y, degrees, n_folds):
                f"`best_degree` should be the degree with the lowest validation error; got {best_degree}.",
                hint="compute kfold_cv_error for every degree in `degrees` and take the degree of the minimum "
                     "(not the minimum error itself, and not the lowest TRAINING error).")
+
+
+def _explorer_errors(x_train, y_train, x_val, y_val, degrees):
+    """Training and validation MSE of the explorer's unregularised fit for each degree."""
+    models = [ref.PolynomialRegression(int(d)).fit(x_train, y_train) for d in degrees]
+    return (np.array([m.score(x_train, y_train) for m in models]),
+            np.array([m.score(x_val, y_val) for m in models]))
+
+
+@answers(TUTORIAL, "explorer_degree", "ml4em.regression.PolynomialRegression", student=())
+def check_explorer_degree(degree, x_train, y_train, x_val, y_val, *, degrees=tuple(range(0, 16))):
+    """``degree`` is the polynomial degree (ridge strength 0) with the lowest validation MSE in the explorer."""
+    check_true(isinstance(degree, (int, np.integer)) and not isinstance(degree, bool),
+               f"`explorer_best_degree` should be an integer polynomial degree; got {degree!r}.")
+    train, val = _explorer_errors(x_train, y_train, x_val, y_val, degrees)
+    degrees = np.asarray(degrees)
+    expected = int(degrees[int(np.argmin(val))])
+    hint = None
+    if degree == int(degrees[int(np.argmin(train))]) or degree == int(degrees[-1]):
+        hint = "that degree has the lowest TRAINING error; the question asks for the lowest validation MSE."
+    elif degree == 10 and expected != 10:
+        hint = ("the true function has degree 10, but 12 noisy points do not support 11 parameters: read the "
+                "validation MSE of each degree.")
+    check_true(degree == expected,
+               f"`explorer_best_degree` should be the degree with the lowest validation MSE; got {degree}.", hint=hint)
+
+
+@answers(TUTORIAL, "explorer_val_mse", "ml4em.regression.PolynomialRegression", student=())
+def check_explorer_val_mse(value, x_train, y_train, x_val, y_val, *, degrees=tuple(range(0, 16))):
+    """``value`` is the lowest validation MSE of the explorer's fits, to the 3 significant digits it shows."""
+    got = check_scalar("explorer_best_val_mse", value)
+    train, val = _explorer_errors(x_train, y_train, x_val, y_val, degrees)
+    expected = float(val.min())
+    hint = None
+    if np.isclose(got, train[int(np.argmin(val))], rtol=6e-3):
+        hint = "that is the training MSE of the best degree; give its validation MSE."
+    check_close("explorer_best_val_mse", got, expected, rtol=6e-3, hint=hint)  # the panel shows 3 digits
+
+
+@answers(TUTORIAL, "cv_errors", "ml4em.regression.cross_validate", student=())
+def check_cv_errors(cv_errors, x, y, degrees, n_folds):
+    """``cv_errors`` holds the ``n_folds``-fold validation error of every degree in ``degrees``, in order."""
+    got = check_array("cv_errors", cv_errors, ndim=1)
+    check_shape("cv_errors", got, (len(degrees),), hint="one cross-validation error per candidate degree.")
+    expected = _kfold_errors(x, y, degrees, n_folds)
+    hint = None
+    for other in (n_folds - 1, n_folds + 1):
+        if 1 < other <= len(x) and np.allclose(got, _kfold_errors(x, y, degrees, other), rtol=1e-4):
+            hint = f"those are {other}-fold errors; the exercise asks for {n_folds} folds."
+    # 1e-4: at degree 12 on 24 points the least-squares fits are ill-conditioned, and solvers differ in the last
+    # digits; a wrong fold count changes the errors by far more.
+    check_close("cv_errors", got, expected, rtol=1e-4, hint=hint)
+
+
+def _kfold_errors(x, y, degrees, n_folds):
+    """Validation MSE over consecutive folds of a least-squares polynomial (lstsq) for each degree."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    folds = np.array_split(np.arange(x.size), n_folds)
+    out = []
+    for degree in degrees:
+        errors = []
+        for fold in folds:
+            train = np.setdiff1d(np.arange(x.size), fold)
+            theta = np.linalg.lstsq(ref.polynomial_features(x[train], degree), y[train], rcond=None)[0]
+            errors.append(np.mean((y[fold] - ref.polynomial_features(x[fold], degree) @ theta) ** 2))
+        out.append(float(np.mean(errors)))
+    return np.array(out)

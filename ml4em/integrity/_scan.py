@@ -343,6 +343,8 @@ class _Visitor(ast.NodeVisitor):
             qualname = self.lookup(node.id)
             if node.id in _CHECK_NAMES and qualname is None:
                 self.hit(node, "checks", f"uses `{node.id}`, part of the check machinery")
+            elif node.id == "checks" and qualname is None and self.is_notebook_name(node.id):
+                self.hit(node, "checks", "uses `checks`, the object of a test cell's checks and of its score")
             if qualname:
                 self.reference(qualname, node)
 

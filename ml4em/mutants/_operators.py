@@ -111,8 +111,13 @@ def _constant(node, ctx):
         return []
     if isinstance(value, int):
         news = (value + 1, value - 1)
+    elif value in _SWAP_FLOAT:
+        news = _SWAP_FLOAT[value]
+    elif not ctx.get("in_function") and value != 0.0:
+        # a value answer (read from a figure, say): the neighbouring reading, 10% off either way
+        news = tuple(float(f"{value * f:.4g}") for f in (1.1, 0.9))
     else:
-        news = _SWAP_FLOAT.get(value, ())
+        news = ()
     return [("constant", ast.Constant(new), f"`{value!r}` → `{new!r}`") for new in news]
 
 
@@ -267,7 +272,7 @@ def make_mutants(source):
             continue
         func = funcs.get(id(node))
         params = [a.arg for a in (func.args.posonlyargs + func.args.args)] if func else []
-        for name, replacement, text in operator(node, {"params": params}):
+        for name, replacement, text in operator(node, {"params": params, "in_function": func is not None}):
             mutated = copy.deepcopy(tree)
             target = list(ast.walk(mutated))[index]
             _replace(_parents(mutated)[0][id(target)], copy.deepcopy(replacement))
