@@ -283,7 +283,8 @@ def _kmeans_plusplus_weighted(X, k, seed=None, *, weight=lambda d2: d2, spread=l
 
 def test_checks_accept_the_reference():
     checks.check_assign_clusters(lambda X, c: np.argmin(((X[:, None] - c[None]) ** 2).sum(-1), axis=1))
-    checks.check_update_centres(lambda X, lab, k: np.array([X[lab == j].mean(0) for j in range(k)]))
+    checks.check_update_centres(lambda X, lab, k, prev: np.array([X[lab == j].mean(0) if np.any(lab == j) else prev[j]
+                                                                  for j in range(k)], dtype=float))
     checks.check_kmeans_cost(lambda X, c, lab: float(((X - c[lab]) ** 2).sum()))
     checks.check_kmeans_plusplus(_kmeans_plusplus)
     checks.check_t_over_lambda_map(lambda e, c, w: np.log(c.sum(-1) / c[..., (e >= w[0]) & (e <= w[1])].sum(-1)))
@@ -294,7 +295,13 @@ def test_checks_accept_the_reference():
      lambda X, c: np.argmax(((X[:, None] - c[None]) ** 2).sum(-1), axis=1), r"FARTHEST"),
     (checks.check_assign_clusters, lambda X, c: ((X[:, None] - c[None]) ** 2).sum(-1), r"INDEX of the nearest"),
     (checks.check_update_centres,
-     lambda X, lab, k: np.array([X[lab == j].sum(0) for j in range(k)]), r"the centre is the MEAN"),
+     lambda X, lab, k, prev: np.array([X[lab == j].sum(0) for j in range(k)]), r"the centre is the MEAN"),
+    (checks.check_update_centres,
+     lambda X, lab, k, prev: np.array([X[lab == j].mean(0) for j in range(k)]), r"no mean \(NaN\)"),
+    (checks.check_update_centres,
+     lambda X, lab, k, prev: np.array([X[lab == j].mean(0) if np.any(lab == j) else np.zeros(2) for j in range(k)]),
+     r"keeps its row of previous"),
+    (checks.check_update_centres, lambda X, lab, k, prev: np.array(prev, dtype=float), r"WITH samples moves"),
     (checks.check_kmeans_cost, lambda X, c, lab: np.sqrt(((X - c[lab]) ** 2).sum(1)).sum(), r"square the"),
     (checks.check_kmeans_cost, lambda X, c, lab: ((X - c[lab]) ** 2).sum(1).mean(), r"SUM over samples"),
     (checks.check_kmeans_plusplus,
@@ -311,9 +318,27 @@ def test_checks_accept_the_reference():
     (checks.check_t_over_lambda_map,
      lambda e, c, w: np.log(c[..., (e >= w[0]) & (e <= w[1])].sum(-1) / c.sum(-1)), r"upside down"),
 ])
+@pytest.mark.filterwarnings("ignore:Mean of empty slice", "ignore:invalid value encountered")
 def test_checks_catch_mistakes(check, wrong, match):
     with pytest.raises(CheckFailure, match=match):
         check(wrong)
+
+
+def _update_in(previous_like):
+    def update(X, labels, n_clusters, previous):
+        centres = previous_like(previous)
+        for k in range(n_clusters):
+            if np.any(labels == k):
+                centres[k] = X[labels == k].mean(axis=0)
+        return centres
+    return update
+
+
+def test_check_update_centres_names_integer_and_in_place_mistakes():
+    with pytest.raises(CheckFailure, match="cut to integers"):
+        checks.check_update_centres(_update_in(lambda p: p.copy()), seed=21, empty=0, integer_previous=True)
+    with pytest.raises(CheckFailure, match="changed its argument previous"):
+        checks.check_update_centres(_update_in(lambda p: p))
 
 
 def test_checks_fail_on_the_blank_stub():
@@ -378,3 +403,44 @@ def test_lloyd_stops_when_no_label_changes_and_counts_updates():
     assert len(cl.lloyd(X, X[[0, 1, 2]], max_iter=1)[2]) == 2 and len(cl.lloyd(X, X[[0, 1, 2]], max_iter=0)[2]) == 1
     with pytest.raises(ValueError, match="max_iter=-1"):
         cl.lloyd(X, X[:3], max_iter=-1)
+
+
+# -- the graded Think! of the K-means explorer ------------------------------------------------------------------------
+
+def test_explorer_run_matches_the_explorer_titles():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, _ = cl.make_potatoes(120, seed=4)
+    Z = ((X - X.mean(axis=0)) / X.std(axis=0))[:, :2]
+    fig, ax = plt.subplots()
+    for k in checks.EXPLORER_KS:
+        _, costs = checks.explorer_run(Z, k)
+        for step in (1, 4, checks.EXPLORER_STEPS[-1]):
+            cl.plot_kmeans_steps(ax, Z, n_clusters=k, step=step, seed=checks.EXPLORER_SEED)
+            assert ax.get_title() == f"step {step}: cost {costs[step - 1]:.3g}"
+            ax.clear()
+    plt.close(fig)
+
+
+def test_think_checks_compute_their_truth_and_name_the_mistake():
+    X, _ = cl.make_potatoes(120, seed=4)
+    Z = ((X - X.mean(axis=0)) / X.std(axis=0))[:, :2]
+    labels, costs = checks.explorer_run(Z, 3)
+    changes = [s for s in range(2, len(labels) + 1) if not np.array_equal(labels[s - 1], labels[s - 2])]
+    last = max(changes, default=1)
+    checks.check_last_change(last, Z)
+    with pytest.raises(CheckFailure, match="first iteration that changes no label"):
+        checks.check_last_change(last + 1, Z)
+    with pytest.raises(CheckFailure, match="one of the explorer's iterations"):
+        checks.check_last_change(0, Z)
+    final = {k: checks.explorer_run(Z, k)[1][-1] for k in checks.EXPLORER_KS}
+    best = min(final, key=final.get)
+    checks.check_lowest_cost_k(best, Z)
+    assert best != 3
+    with pytest.raises(CheckFailure, match="lowest COST"):
+        checks.check_lowest_cost_k(3, Z)
+    with pytest.raises(CheckFailure, match="explorer's K"):
+        checks.check_lowest_cost_k(7, Z)

@@ -15,8 +15,14 @@ from ._own import answers
 
 TUTORIAL = "03_clustering"
 
+#: The K-means explorer of section 2: its iterations, its numbers of clusters and its seed (random starts).
+EXPLORER_STEPS = tuple(range(0, 9))
+EXPLORER_KS = (2, 3, 4, 5)
+EXPLORER_SEED = 3
+
 __all__ = ["check_assign_clusters", "check_update_centres", "check_kmeans_cost", "check_lloyd", "check_kmeans_plusplus",
-           "check_t_over_lambda_map", "blobs"]
+           "check_last_change", "check_lowest_cost_k", "check_t_over_lambda_map", "blobs", "explorer_run",
+           "EXPLORER_STEPS", "EXPLORER_KS", "EXPLORER_SEED"]
 
 
 def blobs(n_per_cluster=20, centres=((0.0, 0.0), (6.0, 0.0), (0.0, 6.0)), *, spread=1.0, seed=0):
@@ -49,22 +55,50 @@ def check_assign_clusters(assign_clusters, *, seed=0):
     check_true(wrong == 0, f"`assign_clusters` gives the wrong cluster for {wrong} of {got.size} samples.", hint=hint)
 
 
-@answers(TUTORIAL, "update_centres", "ml4em.clustering.update_centres", "ml4em.clustering.KMeans")
-def check_update_centres(update_centres, *, seed=1):
-    """``update_centres(X, labels, n_clusters)`` returns the mean of each cluster, shape (n_clusters, n_features)."""
-    check_callable(update_centres, "update_centres")
-    X, truth = blobs(seed=seed)
-    got = check_array("update_centres(X, labels, 3)", call_student("update_centres", update_centres, X, truth, 3))
-    expected = ref.update_centres(X, truth, 3)
+def _update_case(update_centres, X, labels, n_clusters, previous, what):
+    given = np.array(previous, copy=True)
+    got = check_array(f"update_centres(X, labels, {n_clusters}, previous) ({what})",
+                      call_student("update_centres", update_centres, X, labels, n_clusters, given), finite=False)
+    check_true(np.array_equal(given, previous), f"`update_centres` changed its argument previous ({what}).",
+               hint="start from a copy: centres = np.array(previous, dtype=float).")
+    expected = ref.update_centres(X, labels, n_clusters, previous=np.asarray(previous, dtype=float))
     hint = None
     if got.shape == expected.shape[::-1]:
         hint = "one ROW per cluster and one column per feature."
-    check_shape("update_centres(X, labels, 3)", got, expected.shape, hint=hint)
-    hint = "centre k is X[labels == k].mean(axis=0)."
-    if np.allclose(got, np.array([X[truth == k].sum(axis=0) for k in range(3)])):
+    check_shape(f"update_centres(X, labels, {n_clusters}, previous)", got, expected.shape, hint=hint)
+    empty = np.bincount(labels, minlength=n_clusters) == 0
+    hint = "centre k is X[labels == k].mean(axis=0); a cluster without samples keeps previous[k]."
+    if np.allclose(got, np.array([X[labels == k].sum(axis=0) for k in range(n_clusters)])):
         hint = "divide the sum by the number of samples in the cluster: the centre is the MEAN."
-    # 1e-10: a mean of 20 numbers, in any order of summation
-    check_close("update_centres(X, labels, 3)", got, expected, rtol=1e-10, atol=1e-12, hint=hint)
+    elif empty.any() and not np.all(np.isfinite(got[empty])):
+        hint = "an empty cluster has no mean (NaN): keep its centre from previous instead."
+    elif empty.any() and not np.allclose(got[empty], previous[empty]):
+        hint = "a cluster without samples keeps its row of previous, unchanged."
+    elif np.allclose(got, np.trunc(expected)) and not np.allclose(expected, np.trunc(expected)):
+        hint = "the means were cut to integers: previous holds integers here, so make a float copy of it."
+    elif np.allclose(got[~empty], previous[~empty]) and not np.allclose(expected[~empty], previous[~empty]):
+        hint = "a cluster WITH samples moves to their mean; only an empty one keeps previous."
+    # 1e-10: a mean of about 20 numbers, in any order of summation
+    check_close(f"update_centres(X, labels, {n_clusters}, previous) ({what})", got, expected, rtol=1e-10,
+                atol=1e-12, hint=hint)
+
+
+@answers(TUTORIAL, "update_centres", "ml4em.clustering.update_centres", "ml4em.clustering.KMeans")
+def check_update_centres(update_centres, *, seed=1, empty=2, integer_previous=False):
+    """``update_centres(X, labels, n_clusters, previous)``: the mean of each cluster, shape (n_clusters, n_features);
+    a cluster without samples keeps its row of ``previous``.
+
+    Cases: three clusters that all have samples; then the same samples in four clusters of which cluster ``empty``
+    has none (``previous`` of integers with ``integer_previous``).
+    """
+    check_callable(update_centres, "update_centres")
+    X, truth = blobs(seed=seed)
+    rng = np.random.default_rng(seed)
+    previous = rng.uniform(-2.0, 8.0, (3, 2))
+    _update_case(update_centres, X, truth, 3, previous, f"seed={seed}, no empty cluster")
+    labels = np.where(truth >= empty, truth + 1, truth)  # cluster `empty` gets no sample
+    previous = rng.integers(-5, 9, (4, 2)) if integer_previous else rng.uniform(-2.0, 8.0, (4, 2))
+    _update_case(update_centres, X, labels, 4, previous, f"seed={seed}, cluster {empty} of 4 has no sample")
 
 
 @answers(TUTORIAL, "kmeans_cost", "ml4em.clustering.kmeans_cost", "ml4em.clustering.steps._inertia",
@@ -170,6 +204,62 @@ def check_kmeans_plusplus(kmeans_plusplus, *, n_trials=8):
                "kmeans_plusplus(X, 4, seed=7) gave different centres on two calls: the same seed must give the same "
                "centres.", hint="make every random draw with rng = np.random.default_rng(seed), the seed you are given.")
     _check_d2_distribution(kmeans_plusplus)
+
+
+def explorer_run(X, n_clusters, *, seed=EXPLORER_SEED, n_steps=EXPLORER_STEPS[-1]):
+    """The explorer's K-means run (:func:`ml4em.clustering.plot_kmeans_steps`, random start): labels and costs.
+
+    Returns
+    -------
+    labels : list of ndarray
+        The assignment of iterations 1 to ``n_steps``.
+    costs : list of float
+        The cost shown in the title after iterations 1 to ``n_steps`` (centres of that step, labels reassigned).
+    """
+    X = np.asarray(X, dtype=float)
+    rng = np.random.default_rng(seed)
+    centres = X[rng.choice(X.shape[0], int(n_clusters), replace=False)].astype(float)
+    labels, costs = [], []
+    for _ in range(int(n_steps)):
+        labels.append(ref.assign_clusters(X, centres))
+        centres = ref.update_centres(X, labels[-1], int(n_clusters), previous=centres)
+        costs.append(float(ref.kmeans_cost(X, centres, ref.assign_clusters(X, centres))))
+    return labels, costs
+
+
+@answers(TUTORIAL, "last_change", "ml4em.clustering.plot_kmeans_steps", student=())
+def check_last_change(last_change, X, *, n_clusters=3):
+    """``last_change``: the last iteration of the explorer (K = ``n_clusters``) whose assignment differs from the
+    one before it; computed here from ``X``, the explorer's data."""
+    value = check_scalar("last_change", last_change)
+    steps = EXPLORER_STEPS[1:]
+    check_true(value in steps, f"`last_change` should be one of the explorer's iterations {list(steps)}; got {value:g}.")
+    labels, _ = explorer_run(X, n_clusters)
+    changed = [True] + [not np.array_equal(a, b) for a, b in zip(labels[1:], labels[:-1])]
+    want = max(s for s, c in zip(steps, changed) if c)
+    hint = ("step through the iterations with K = 3 and compare the colours of the points from one iteration to the "
+            "next: after the last change they stay the same.")
+    if value == want + 1:
+        hint = ("that is the first iteration that changes no label; the question asks for the last one that still "
+                "changes some.")
+    check_true(value == want, f"with K = {n_clusters}, iteration {value:g} is not the last one whose assignment "
+               "changes.", hint=hint)
+
+
+@answers(TUTORIAL, "lowest_cost_k", "ml4em.clustering.plot_kmeans_steps", student=())
+def check_lowest_cost_k(lowest_cost_k, X):
+    """``lowest_cost_k``: the explorer's K with the lowest cost after its last iteration; computed here from ``X``."""
+    value = check_scalar("lowest_cost_k", lowest_cost_k)
+    check_true(value in EXPLORER_KS, f"`lowest_cost_k` should be one of the explorer's K {list(EXPLORER_KS)}; "
+               f"got {value:g}.")
+    final = {k: explorer_run(X, k)[1][-1] for k in EXPLORER_KS}
+    want = min(final, key=final.get)
+    hint = (f"set the iteration to {EXPLORER_STEPS[-1]} and read the cost in the title for every K.")
+    if value == 3:
+        hint = ("K = 3 fits the three varieties best, but the question asks for the lowest COST: compare the "
+                "titles; the cost keeps falling as K grows.")
+    check_true(value == want, f"with K = {value:g} the cost after iteration {EXPLORER_STEPS[-1]} is "
+               f"{final[int(value)]:.3g}; another K of the explorer has a lower one.", hint=hint)
 
 
 # Five points whose D^2 draws of 3 centres tell the exact rule apart from D weighting and from distances summed and
