@@ -66,12 +66,8 @@ def test_dual_step_equals_primal_step(decay):
     systems = _Systems(n_rep, n_pts, n_par, decay)
     assert systems.dual
     rows = np.arange(n_rep)
-    pred = r  # update() works on (pred - y) * w: pass y = 0, w = 1 through a fake jacobian
-    systems.jac[:] = jac
-    systems.r[:] = pred
-    systems.theta[:] = theta
-    systems.mat[:] = jac @ np.swapaxes(jac, 1, 2)
-    systems.scale[:] = np.einsum("rnp,rnp->r", jac, jac) / n_par
+    systems.store(rows, jac, r, theta)  # what update() keeps after computing the weighted Jacobian
+    np.testing.assert_allclose(systems.scale, np.einsum("rnp,rnp->r", jac, jac) / n_par, rtol=1e-5)
     lam = np.array([1e-3, 1e-1, 10.0])
     step = systems.step(rows, lam)
     mu = decay + lam * systems.scale
@@ -80,6 +76,38 @@ def test_dual_step_equals_primal_step(decay):
         expected = -np.linalg.solve(a, jac[k].T @ r[k] + decay * theta[k])
         # float32 products and solves: agreement to ~1e-4 relative
         np.testing.assert_allclose(step[k], expected, rtol=2e-3, atol=2e-4 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.3])
+def test_primal_step_solves_the_damped_normal_equations(decay):
+    rng = np.random.default_rng(1)
+    n_rep, n_pts, n_par = 3, 12, 5  # more points than parameters: the primal form is used
+    jac = rng.standard_normal((n_rep, n_pts, n_par))
+    r = rng.standard_normal((n_rep, n_pts))
+    theta = rng.standard_normal((n_rep, n_par))
+    systems = _Systems(n_rep, n_pts, n_par, decay)
+    assert not systems.dual
+    systems.store(np.arange(n_rep), jac, r, theta)
+    lam = np.array([1e-3, 1e-1, 10.0])
+    step = systems.step(np.arange(n_rep), lam)
+    mu = decay + lam * systems.scale
+    for k in range(n_rep):
+        a = jac[k].T @ jac[k] + mu[k] * np.eye(n_par)
+        expected = -np.linalg.solve(a, jac[k].T @ r[k] + decay * theta[k])
+        np.testing.assert_allclose(step[k], expected, rtol=2e-3, atol=2e-4 * np.abs(expected).max())
+
+
+def test_solve_falls_back_to_float64_lu_when_cholesky_fails():
+    systems = _Systems(1, 3, 5, 0.0)
+    gram = np.array([[2.0, 0.3, 0.0], [0.3, -0.5, 0.1], [0.0, 0.1, 1.0]])  # not positive definite
+    systems.gram[0] = np.asfortranarray(np.triu(gram), dtype=np.float32)  # ssyrk keeps the upper triangle
+    rhs = np.array([1.0, -2.0, 0.5], dtype=np.float32)
+    mu = 0.1
+    # float32 Cholesky fails on G + mu I; the float64 LU solve of the full symmetric system is exact
+    np.testing.assert_allclose(systems._solve(0, mu, rhs), np.linalg.solve(gram + mu * np.eye(3), rhs), rtol=1e-6)
+    # an exactly singular system gives no step (NaN: the trial is rejected and the damping grows)
+    systems.gram[0] = np.asfortranarray(np.zeros((3, 3)), dtype=np.float32)
+    assert np.all(np.isnan(systems._solve(0, 0.0, rhs)))
 
 
 def _teacher_problem(n_rep=6, n_pts=80, noise=0.0, seed=0):

@@ -1,8 +1,9 @@
 """Levenberg-Marquardt training of an ensemble of networks, all replicas at once, with early stopping.
 
 Every replica is its own least-squares problem: its weights minimise the weighted chi2 of its own training
-data. Each iteration builds every replica's damped normal equations from the batched Jacobian of
-:func:`ml4em.eels.model.jacobian` and solves them in one batched call; each replica keeps its own damping and
+data. Each iteration evaluates the networks and the Jacobians of all replicas still training in batched
+calls (:func:`ml4em.eels.model.jacobian`, float32) and solves every replica's damped normal equations by a
+Cholesky factorisation of its Gram matrix (:class:`_Systems`); each replica keeps its own damping and
 stops on its own validation chi2. A network of a few hundred parameters reaches its minimum validation chi2 in
 tens to hundreds of iterations, where first-order methods (Adam) need tens of thousands of epochs.
 
@@ -69,56 +70,91 @@ class _Systems:
     ``mu = decay + lam s``, where ``s = trace(J^T J) / n_params`` makes the
     damping independent of the scale of the residuals. With fewer training points than parameters the
     smaller dual system is solved instead, using
-    ``(J^T J + mu I)^-1 J^T = J^T (J J^T + mu I)^-1``. The products and
-    solves run in float32: a step is only a proposal, accepted or rejected
-    on the float64 objective, and float32 halves their cost.
+    ``(J^T J + mu I)^-1 J^T = J^T (J J^T + mu I)^-1``.
+
+    Cost. The weighted Jacobian is built in float32 (:func:`ml4em.eels.model.jacobian`), its Gram matrix
+    ``J J^T`` (or ``J^T J``) by a symmetric rank-k update (BLAS ``ssyrk``, half the work of a product) once
+    per linearisation, and every step, a new damping on the same Gram matrix, is a Cholesky factorisation
+    and solve (LAPACK ``spotrf``/``spotrs``, a third of the work of the LU solve of a general system).
+    These run replica by replica on 2-D arrays: numpy's batched solvers copy and factorise generally, and
+    cost about three times more. Float32 is safe here: a step is only a proposal, accepted or rejected on
+    the float64 objective. Where float32 rounding makes a damped system not positive definite (tiny
+    damping, about one step in a thousand) that replica's step is solved by LU in float64.
     """
 
     def __init__(self, n_rep, n_pts, n_par, decay):
         self.decay = float(decay)
         self.dual = n_pts < n_par
-        size = n_pts if self.dual else n_par
-        self.jac = np.zeros((n_rep, n_pts, n_par), dtype=np.float32)
+        self.n_par = n_par
+        self.jac = [None] * n_rep    # transposed weighted Jacobian J^T (n_par, n_pts), float32, per replica
+        self.gram = [None] * n_rep   # upper triangle of J J^T (dual) or J^T J, float32, Fortran order
         self.r = np.zeros((n_rep, n_pts), dtype=np.float32)
         self.theta = np.zeros((n_rep, n_par), dtype=np.float32)
-        self.mat = np.zeros((n_rep, size, size), dtype=np.float32)
         self.grad = np.zeros((n_rep, n_par), dtype=np.float32)
         self.scale = np.ones(n_rep)
 
     def update(self, rows, theta, x, y, w, shape):
         """Linearise the replicas ``rows`` at ``theta`` (their rows); return their chi2 and objective."""
-        pred, jac = jacobian(theta, x, shape)
+        pred, jw = jacobian(theta, x, shape, weights=w, dtype=np.float32)
         r = (pred - y) * w
-        jw = (jac * w[..., None]).astype(np.float32)
-        jt = np.swapaxes(jw, 1, 2)
-        self.jac[rows], self.r[rows], self.theta[rows] = jw, r, theta
-        self.scale[rows] = np.einsum("rnp,rnp->r", jw, jw, dtype=float) / jw.shape[2] + 1e-30
-        if self.dual:
-            self.mat[rows] = np.matmul(jw, jt)
-        else:
-            self.mat[rows] = np.matmul(jt, jw)
-            self.grad[rows] = np.matmul(jt, r.astype(np.float32)[..., None])[..., 0] + self.decay * theta
+        self.store(rows, jw, r, theta)
         chi2 = np.sum(r * r, axis=1)
         return chi2, chi2 + self.decay * np.sum(theta * theta, axis=1)
 
+    def store(self, rows, jw, r, theta):
+        """Keep the weighted Jacobians ``jw`` (len(rows), n_pts, n_par), residuals and weights of ``rows``."""
+        from scipy.linalg.blas import ssyrk
+
+        jt = np.ascontiguousarray(np.swapaxes(jw, 1, 2), dtype=np.float32)  # J^T per replica (no copy from jacobian)
+        r32 = np.asarray(r, dtype=np.float32)
+        self.r[rows], self.theta[rows] = r32, theta
+        for j, k in enumerate(rows):
+            self.jac[k] = jt[j]
+            # jt[j].T is J as a Fortran-ordered (n_pts, n_par) array, passed without a copy:
+            # trans=0 gives J J^T (dual), trans=1 gives J^T J
+            gram = ssyrk(1.0, jt[j].T, trans=0 if self.dual else 1)
+            self.gram[k] = gram
+            self.scale[k] = float(np.sum(np.diagonal(gram), dtype=float)) / self.n_par + 1e-30
+            if not self.dual:
+                self.grad[k] = jt[j] @ r32[j] + self.decay * self.theta[k]
+
     def step(self, rows, lam):
         """Parameter steps, shape (len(rows), n_params), for dampings ``lam``."""
-        mu = (self.decay + lam * self.scale[rows]).astype(np.float32)
-        a = self.mat[rows]
-        idx = np.arange(a.shape[1])
-        a[:, idx, idx] += mu[:, None]
-        if not self.dual:
-            return -np.linalg.solve(a, self.grad[rows][..., None])[..., 0].astype(float)
-        jac, theta = self.jac[rows], self.theta[rows]
-        jt = np.swapaxes(jac, 1, 2)
-        rhs = self.r[rows][..., None]
-        if self.decay > 0:
-            rhs = np.concatenate([rhs, np.matmul(jac, theta[..., None])], axis=2)
-        sol = np.linalg.solve(a, rhs)
-        step = -np.matmul(jt, sol[..., :1])[..., 0]
-        if self.decay > 0:  # (J^T J + mu I)^-1 theta = (theta - J^T (J J^T + mu I)^-1 J theta) / mu
-            step -= (self.decay / mu)[:, None] * (theta - np.matmul(jt, sol[..., 1:])[..., 0])
-        return step.astype(float)
+        mu = self.decay + np.asarray(lam, dtype=float) * self.scale[rows]
+        out = np.empty((len(rows), self.n_par))
+        for j, k in enumerate(rows):
+            jac_t = self.jac[k]  # J^T, (n_par, n_pts)
+            if not self.dual:
+                out[j] = -self._solve(k, mu[j], self.grad[k])
+                continue
+            rhs = self.r[k]
+            if self.decay > 0:
+                rhs = np.stack([rhs, self.theta[k] @ jac_t], axis=1)
+            sol = self._solve(k, mu[j], rhs)
+            if self.decay > 0:  # (J^T J + mu I)^-1 theta = (theta - J^T (J J^T + mu I)^-1 J theta) / mu
+                both = jac_t @ sol
+                out[j] = -both[:, 0] - (self.decay / mu[j]) * (self.theta[k] - both[:, 1])
+            else:
+                out[j] = -(jac_t @ sol)
+        return out
+
+    def _solve(self, k, mu, rhs):
+        """``(G_k + mu I)^-1 rhs`` for the stored Gram matrix ``G_k``: Cholesky in float32, else LU in float64."""
+        from scipy.linalg.lapack import spotrf, spotrs
+
+        a = self.gram[k].copy(order="F")
+        a.flat[::a.shape[0] + 1] += np.float32(mu)
+        chol, info = spotrf(a, lower=0, clean=0, overwrite_a=1)
+        if info == 0:
+            sol, info = spotrs(chol, rhs, lower=0)
+            if info == 0 and np.all(np.isfinite(sol)):
+                return sol
+        g = np.triu(self.gram[k]).astype(float)
+        full = g + np.triu(g, 1).T + mu * np.eye(g.shape[0])
+        try:
+            return np.linalg.solve(full, np.asarray(rhs, dtype=float))
+        except np.linalg.LinAlgError:  # exactly singular: no step (the trial fails and the damping grows)
+            return np.full(np.shape(rhs), np.nan)
 
 
 class _Pool:

@@ -79,12 +79,16 @@ class TrainingSet:
         return np.log(self.intensity)
 
 
-def _as_groups(energy_loss, spectra, conditions):
-    """Spectra as a list of (n_spectra, n_channels) arrays and conditions as (n_groups, n_conditions)."""
+def _as_groups(energy_loss, spectra, conditions, *, label="spectra"):
+    """Spectra as a list of (n_spectra, n_channels) arrays and conditions as (n_groups, n_conditions).
+
+    ``label`` names the spectra in error messages. The validation of :func:`make_training_set` and of
+    :meth:`ml4em.eels.ZLPEnsemble.fit`, done once; :func:`_training_set` then trusts its input.
+    """
     groups = list(spectra) if isinstance(spectra, (list, tuple)) else [spectra]
     checked = []
     for g, block in enumerate(groups):
-        name = "spectra" if len(groups) == 1 else f"spectra[{g}]"
+        name = label if len(groups) == 1 else f"{label}[{g}]"
         e, block = check_spectra(energy_loss, block, name=name)
         if block.ndim != 2:
             raise ValueError(f"{name} should have shape (n_spectra, n_channels); got {block.shape}.")
@@ -150,6 +154,13 @@ def make_training_set(energy_loss, spectra, *, dE1, dE2, conditions=None, uncert
     >>> bool(ts.energy_loss[~ts.pseudo].max() < 1.5), int(ts.pseudo.sum())
     (True, 32)
     """
+    e, groups, cond = _as_groups(energy_loss, spectra, conditions)
+    return _training_set(e, groups, cond, dE1=dE1, dE2=dE2, uncertainty=uncertainty, n_pseudo=n_pseudo,
+                         pseudo_sigma=pseudo_sigma, pseudo_level=pseudo_level, min_snr=min_snr)
+
+
+def _training_set(e, groups, cond, *, dE1, dE2, uncertainty, n_pseudo, pseudo_sigma, pseudo_level, min_snr):
+    """:func:`make_training_set` on spectra and conditions already checked by :func:`_as_groups`."""
     if uncertainty not in UNCERTAINTIES:
         raise ValueError(f"uncertainty={uncertainty!r} is not known; choose 'spread' (sigma = spread of the "
                          "spectra, the papers' choice) or 'mean' (standard error of their mean).")
@@ -157,7 +168,6 @@ def make_training_set(energy_loss, spectra, *, dE1, dE2, conditions=None, uncert
         raise ValueError(f"n_pseudo={n_pseudo!r} should be a positive integer (pseudo-data points per group).")
     if not pseudo_sigma > 0:
         raise ValueError(f"pseudo_sigma={pseudo_sigma!r} should be > 0 (uncertainty in log intensity).")
-    e, groups, cond = _as_groups(energy_loss, spectra, conditions)
     if not (e[0] < dE1 < dE2 < e[-1]):
         raise ValueError(f"need {e[0]:.4g} < dE1 < dE2 < {e[-1]:.4g} eV (inside the axis); got dE1={dE1!r}, "
                          f"dE2={dE2!r}.")

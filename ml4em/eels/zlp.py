@@ -23,7 +23,7 @@ from .lm import train_lm
 from .model import MLPShape, forward, init_params
 from .predict import band, select_replicas
 from .regions import choose_regions, noise_level
-from .replicas import UNCERTAINTIES, make_replicas, make_training_set, split_replicas
+from .replicas import UNCERTAINTIES, _as_groups, _training_set, make_replicas, split_replicas
 
 __all__ = ["ZLPEnsemble"]
 
@@ -144,11 +144,9 @@ class ZLPEnsemble:
         self
         """
         self._validate()
-        groups = list(sample) if isinstance(sample, (list, tuple)) else [sample]
-        e, first = check_spectra(energy_loss, groups[0], name="sample")
-        if first.ndim != 2:
-            raise ValueError(f"sample should have shape (n_spectra, n_channels); got {first.shape}.")
-        all_spectra = np.concatenate([check_spectra(e, g, name="sample")[1].reshape(-1, e.size) for g in groups])
+        # validated once here (spectra, groups, conditions); the steps below trust their input
+        e, groups, cond = _as_groups(energy_loss, sample, conditions, label="sample")
+        all_spectra = np.concatenate(groups)
         width = float(fwhm(e, all_spectra.mean(axis=0)))
         centre = float(zlp_centre(e, all_spectra.mean(axis=0)))
         if abs(centre) > width / 2:
@@ -163,9 +161,8 @@ class ZLPEnsemble:
         if vacuum is not None:
             level = float(np.interp(self.dE2_, e, noise_level(e, vacuum)))
             level = level if level > 0 else None
-        ts = make_training_set(e, groups if len(groups) > 1 else groups[0], dE1=self.dE1_, dE2=self.dE2_,
-                               conditions=conditions, uncertainty=self.uncertainty, n_pseudo=self.n_pseudo,
-                               pseudo_sigma=self.pseudo_sigma, pseudo_level=level)
+        ts = _training_set(e, groups, cond, dE1=self.dE1_, dE2=self.dE2_, uncertainty=self.uncertainty,
+                           n_pseudo=self.n_pseudo, pseudo_sigma=self.pseudo_sigma, pseudo_level=level, min_snr=3.0)
         self.training_set_ = ts
         self.n_conditions_ = ts.conditions.shape[1]
         self.shape_ = MLPShape(1 + self.n_conditions_, self.hidden)
