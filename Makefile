@@ -19,7 +19,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,site,instructor,hub,sim,classical]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,site,instructor,hub,sim,classical,image]"
 	@touch $(STAMP)
 
 lab: $(STAMP)
@@ -47,6 +47,8 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/phase_retrieval.py
 	$(BIN)/python benchmarks/morphology.py
 	$(BIN)/python benchmarks/classical.py
+	$(BIN)/python benchmarks/bandgap_fits.py
+	$(BIN)/python benchmarks/spectral_image.py
 
 clean:
 	rm -rf release submitted autograded feedback gradebook.db .pytest_cache test-output

@@ -10,6 +10,7 @@
 ``ml4em similarity``      compare the answers of all submissions (instructors)
 ``ml4em export-grades``   grades as the CSV that Brightspace, Canvas or Moodle imports (instructors)
 ``ml4em zlp``             the EELS replica method on a user's spectra (when ml4em.eels is installed)
+``ml4em zlp-image``       thickness, cluster and band-gap maps of a spectral image of any size (dask; ml4em[image])
 """
 
 import argparse
@@ -19,7 +20,8 @@ import sys
 __all__ = ["main", "build_parser"]
 
 # Topic modules that add their own subcommands with ``add_parser(subparsers)``.
-_PLUGINS = ["ml4em.autograde", "ml4em.integrity", "ml4em.similarity", "ml4em.lms", "ml4em.publish", "ml4em.eels.cli"]
+_PLUGINS = ["ml4em.autograde", "ml4em.integrity", "ml4em.similarity", "ml4em.lms", "ml4em.publish", "ml4em.eels.cli",
+            "ml4em.eels.cli_image"]
 
 
 def _data_download(args):

@@ -60,6 +60,9 @@ def test_models_per_cluster_and_band_gap_maps(fitted, image):
     spec = (z.labels_ > 0) & image.mask
     assert np.all(np.isfinite(maps.band_gap[spec])) and np.all(maps.uncertainty[spec] >= 0)
     assert np.all(maps.band_gap_low[spec] <= maps.band_gap_high[spec])
+    # the share of clean replica fits per pixel: a fraction on the specimen, NaN in the vacuum
+    assert np.all((maps.fit_ok[spec] >= 0) & (maps.fit_ok[spec] <= 1)) and np.all(np.isnan(maps.fit_ok[z.labels_ == 0]))
+    assert np.mean(maps.fit_ok[spec]) > 0.5  # a strong onset: most replica fits end off the bounds
 
 
 def test_band_gap_map_follows_the_truth(real_zlp_image):

@@ -22,11 +22,14 @@ Modules, one topic each:
 - :mod:`~ml4em.eels.classical`   the classical ZLP subtractions it replaces (power law, reflected tail, scaled vacuum)
 - :mod:`~ml4em.eels.extrapolate` ZLPs that depend on exposure time or beam energy
 - :mod:`~ml4em.eels.image`       spectral images: clustering, ZLP per cluster, band-gap maps
+- :mod:`~ml4em.eels.lazy`        spectral images of any size: chunked with dask, resumable store
 - :mod:`~ml4em.eels.plots`       the figures shared by tutorials and the command line
 - :mod:`~ml4em.eels.explorers`   the sliders of the EELS tutorials
+- :mod:`~ml4em.eels.teaching`    small, fast pieces for the tutorials' exercises and the course's versions of them
 - :mod:`~ml4em.eels.cli`         the ``ml4em zlp`` command
 - :mod:`~ml4em.eels.cli_checks`  its checks of inputs, memory and results before and after the work
 - :mod:`~ml4em.eels.cli_output`  its output folders: marker file, temporary folder, rename, SIGTERM
+- :mod:`~ml4em.eels.cli_image`   the ``ml4em zlp-image`` command
 """
 
 from .bandgap import BandGapFit, band_gap_model, default_window, fit_band_gap
@@ -35,6 +38,7 @@ from .extrapolate import ZLPSeries, make_zlp_series, relative_band_width
 from .image import BandGapMaps, ImageZLP, cluster_by_thickness, load_spectral_image, thickness_map
 from .axis import (EnergyAxis, align_zlp, check_spectra, fwhm, integrated_intensity, t_over_lambda,
                    zero_loss_intensity, zlp_centre)
+from .lazy import ImageMaps, LazySpectralImage, open_spectral_image, process_spectral_image
 from .lm import LMResult, train_lm
 from .model import MLPShape, forward, init_params, jacobian
 from .predict import Band, band, coverage, select_replicas
@@ -43,7 +47,8 @@ from .replicas import TrainingSet, chi2_per_point, make_replicas, make_training_
 from .subtract import match_zlp, matching_weight, subtract_zlp, subtracted_band
 from .zlp import ZLPEnsemble
 
-__all__ = ["Subtraction", "subtract_power_law", "subtract_reflected_tail", "subtract_scaled_vacuum", 
+__all__ = ["Subtraction", "subtract_power_law", "subtract_reflected_tail", "subtract_scaled_vacuum",
+    "ImageMaps", "LazySpectralImage", "open_spectral_image", "process_spectral_image",
     "Band", "BandGapFit", "BandGapMaps", "EnergyAxis", "ImageZLP", "LMResult", "MLPShape", "TrainingSet",
     "ZLPEnsemble", "ZLPSeries", "band_gap_model", "cluster_by_thickness", "default_window", "fit_band_gap",
     "load_spectral_image", "make_zlp_series", "match_zlp", "matching_weight", "relative_band_width",

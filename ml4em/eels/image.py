@@ -33,7 +33,11 @@ from .regions import choose_dE2, first_local_minimum
 from .subtract import subtract_zlp
 from .zlp import ZLPEnsemble
 
-__all__ = ["load_spectral_image", "thickness_map", "cluster_by_thickness", "BandGapMaps", "ImageZLP"]
+__all__ = ["load_spectral_image", "thickness_map", "cluster_by_thickness", "BandGapMaps", "ImageZLP",
+           "sample_pixels", "fit_pixel_band_gaps", "MAP_NAMES"]
+
+#: The maps of a spectral image, in :class:`BandGapMaps` and in :func:`fit_pixel_band_gaps`.
+MAP_NAMES = ("band_gap", "band_gap_low", "band_gap_high", "exponent", "fit_ok")
 
 
 def load_spectral_image(path, *, offset=None, scale=None):
@@ -130,20 +134,99 @@ class BandGapMaps:
     Attributes
     ----------
     band_gap, band_gap_low, band_gap_high : ndarray of shape (ny, nx), eV
-        Median and 68% interval over the replicas.
+        Median and 68% interval over the replicas whose fit is clean
+        (converged, not on a bound of ``E_BG`` or ``b``); over all replicas
+        in a pixel where none is.
     exponent : ndarray of shape (ny, nx)
         Median exponent b.
+    fit_ok : ndarray of shape (ny, nx), optional
+        Share of the pixel's replica fits that are clean
+        (:attr:`ml4em.eels.BandGapFit.ok`); a pixel with a low share has an
+        onset the power law describes badly. A pixel whose replicas have no
+        positive signal in the window is NaN in the maps.
     """
 
     band_gap: np.ndarray
     band_gap_low: np.ndarray
     band_gap_high: np.ndarray
     exponent: np.ndarray
+    fit_ok: np.ndarray = None
 
     @property
     def uncertainty(self):
         """Half the width of the 68% interval of E_BG, ndarray of shape (ny, nx), eV."""
         return (self.band_gap_high - self.band_gap_low) / 2.0
+
+
+def sample_pixels(mask, max_spectra, rng):
+    """At most ``max_spectra`` of the pixels in ``mask``, drawn at random: the pixels that train a cluster's model.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (n_pixels,)
+    max_spectra : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of int
+        Flat pixel indices, sorted (all of ``mask`` when it has at most ``max_spectra``).
+    """
+    idx = np.flatnonzero(mask)
+    if idx.size > max_spectra:
+        idx = np.sort(rng.choice(idx, int(max_spectra), replace=False))
+    return idx
+
+
+def fit_pixel_band_gaps(energy_loss, spectra, zlp, scale, *, dE1, dE2, peak_fwhm, window, n_jobs=None):
+    """Subtract every replica's ZLP, scaled to each pixel, and fit the band gap: one chunk of the maps.
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+        The aligned axis (ZLP at 0 eV).
+    spectra : ndarray of shape (n_pixels, n_channels), counts
+    zlp : ndarray of shape (n_replicas, n_channels), counts
+        The cluster model's replicas for its reference spectrum (the cluster mean).
+    scale : ndarray of shape (n_pixels,)
+        Each pixel's counts in the peak over the reference's: the factor of every replica's ZLP for that pixel.
+    dE1, dE2, peak_fwhm : float, eV
+        The model's regions and the reference's peak width (:func:`ml4em.eels.subtract_zlp`).
+    window : (float, float), eV
+        The band-gap fit window.
+    n_jobs : int, optional
+        Threads of :func:`ml4em.eels.fit_band_gap`.
+
+    Returns
+    -------
+    maps : dict of str to ndarray of shape (n_pixels,)
+        :data:`MAP_NAMES`: the median and 68% interval of E_BG over the replicas whose fit is clean
+        (converged, not on a bound; all of them where none is), the median exponent, and the fraction of
+        clean fits.
+    n_fits : int
+        Pixel-replica fits made.
+
+    Notes
+    -----
+    Each pixel's noise (``sigma``) is the fit's default rule applied to that pixel's own replicas, so that a
+    pixel's result does not depend on which pixels share its chunk.
+    """
+    e = np.asarray(energy_loss, dtype=float)
+    spectra = np.asarray(spectra, dtype=float)
+    view = e <= window[1] + (e[1] - e[0])
+    models = np.asarray(zlp, dtype=float)[:, None, view] * np.asarray(scale, dtype=float)[None, :, None]
+    inel = subtract_zlp(e[view], spectra[:, view], models, dE1=dE1, dE2=dE2, peak_fwhm=peak_fwhm)
+    sigma = np.sqrt(np.maximum(np.median(inel, axis=0, keepdims=True), 1.0))
+    fit = fit_band_gap(e[view], inel, window=window, sigma=sigma, n_jobs=n_jobs)  # (n_replicas, n_pixels)
+    ok = fit.ok
+    # a fit that ends on a bound is a constraint, not a minimum: the pixel's median and band come from its
+    # replicas with a clean fit (all of them where none has one)
+    use = ok | ~ok.any(axis=0)
+    gaps = np.where(use, fit.band_gap, np.nan)
+    low, median, high = np.nanquantile(gaps, [0.16, 0.5, 0.84], axis=0)
+    maps = {"band_gap": median, "band_gap_low": low, "band_gap_high": high,
+            "exponent": np.nanmedian(np.where(use, fit.exponent, np.nan), axis=0), "fit_ok": ok.mean(axis=0)}
+    return maps, int(fit.band_gap.size)
 
 
 class ImageZLP:
@@ -221,10 +304,7 @@ class ImageZLP:
         return self
 
     def _subset(self, flat, mask, rng):
-        idx = np.flatnonzero(mask)
-        if idx.size > self.max_spectra:
-            idx = np.sort(rng.choice(idx, int(self.max_spectra), replace=False))
-        return flat[idx]
+        return flat[sample_pixels(mask, self.max_spectra, rng)]
 
     def _check_fitted(self):
         if not hasattr(self, "models_"):
@@ -241,7 +321,8 @@ class ImageZLP:
             Fit window for all clusters; default per cluster
             (:func:`ml4em.eels.bandgap.default_window` on the cluster's mean spectrum).
         chunk : int
-            Pixels per batch (bounds the memory).
+            Pixels per batch (bounds the memory): one call of
+            :func:`ml4em.eels.fit_band_gap` fits ``n_replicas * chunk`` curves.
 
         Returns
         -------
@@ -253,7 +334,8 @@ class ImageZLP:
         flat = c.reshape(-1, e.size)
         labels = self.labels_.ravel()
         shape = self.labels_.shape
-        out = {k: np.full(flat.shape[0], np.nan) for k in ("band_gap", "band_gap_low", "band_gap_high", "exponent")}
+        out = {k: np.full(flat.shape[0], np.nan) for k in MAP_NAMES}
+        n_jobs = self.ensemble.get("n_jobs")
         for k, model in self.models_.items():
             pixels = np.flatnonzero(labels == k)
             mean = flat[pixels].mean(axis=0)
@@ -263,18 +345,12 @@ class ImageZLP:
             zlp = model.predict(e)
             # each replica's ZLP scaled to the pixel's counts in the peak (the cluster mean's peak is the reference)
             scale = flat[:, near].sum(axis=1) / mean[near].sum()
-            view = e <= win[1] + (e[1] - e[0])
             for start in range(0, pixels.size, int(chunk)):
                 sel = pixels[start:start + int(chunk)]
-                models = zlp[:, None, view] * scale[sel][None, :, None]
-                inel = subtract_zlp(e[view], flat[sel][:, view], models, dE1=model.dE1_, dE2=model.dE2_,
-                                    peak_fwhm=peak_fwhm)
-                fit = fit_band_gap(e[view], inel, window=win)
-                s = fit.summary()
-                out["band_gap"][sel] = s["band_gap"].median
-                out["band_gap_low"][sel] = s["band_gap"].low
-                out["band_gap_high"][sel] = s["band_gap"].high
-                out["exponent"][sel] = s["exponent"].median
+                maps, _ = fit_pixel_band_gaps(e, flat[sel], zlp, scale[sel], dE1=model.dE1_, dE2=model.dE2_,
+                                              peak_fwhm=peak_fwhm, window=win, n_jobs=n_jobs)
+                for name, values in maps.items():
+                    out[name][sel] = values
         return BandGapMaps(**{k: v.reshape(shape) for k, v in out.items()})
 
     @staticmethod
