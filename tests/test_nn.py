@@ -207,7 +207,7 @@ def test_plot_neuron_labels_axes():
 
 
 def _sigmoid(z):
-    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+    return 0.5 * (1 + np.tanh(0.5 * np.asarray(z, dtype=float)))  # no overflow for large |z|
 
 
 def _sigmoid_prime(z):
@@ -239,17 +239,20 @@ def test_checks_accept_the_reference():
     checks.check_forward(_forward)
     checks.check_backprop(_backprop)
     checks.check_binary_cross_entropy(_bce)
+    checks.check_bce_clipping(_bce)
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: checks.check_sigmoid(lambda z: 1 / (1 + np.exp(z)), _sigmoid_prime), r"sign in the exponent"),
+    (lambda: checks.check_sigmoid(lambda z: _sigmoid(-np.asarray(z, dtype=float)), _sigmoid_prime),
+     r"sign in the exponent"),
     (lambda: checks.check_sigmoid(_sigmoid, _sigmoid), r"not its derivative"),
     (lambda: checks.check_forward(lambda x, W, b: nn.sigmoid(_forward(x, W, b))), r"output layer should be linear"),
     (lambda: checks.check_forward(lambda x, W, b: _forward(x, W, [0 * v for v in b])), r"add the bias"),
-    (lambda: checks.check_backprop(lambda *a: tuple(g / 5 for g in _backprop(*a))), r"MEAN over samples"),
+    (lambda: checks.check_backprop(lambda *a: tuple(g * 5 for g in _backprop(*a))), r"MEAN over samples"),
+    (lambda: checks.check_backprop(lambda *a: tuple(g / 5 for g in _backprop(*a))), r"divided by n_samples twice"),
     (lambda: checks.check_backprop(lambda *a: _backprop(*a)[:3]), r"tuple of 4 arrays"),
     (lambda: checks.check_binary_cross_entropy(lambda y, p: -_bce(y, p)), r"sign is flipped"),
-    (lambda: checks.check_binary_cross_entropy(
+    (lambda: checks.check_bce_clipping(
         lambda y, p: -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))), r"clip p"),
 ])
 def test_checks_catch_mistakes(call, match):

@@ -24,10 +24,11 @@ Used in: tutorials/04_cnn (and tutorials/06_genetic_algorithms for the data).
 """
 
 from .convolution import KERNELS, conv2d, max_pool2d, plot_filtered
-from .detection import detection_scores, find_defects, match_defects, plot_detections
+from .detection import detection_scores, find_defects, greedy_detection_f1, match_defects, plot_detections
 from .finder import DefectFinder, dose_explorer, f1_against_dose, shuffled_batches, weighted_binary_crossentropy
 from .unet import build_defect_unet, build_unet, normalize_images
 
 __all__ = ["conv2d", "max_pool2d", "KERNELS", "plot_filtered", "normalize_images", "build_unet", "build_defect_unet",
-           "find_defects", "match_defects", "detection_scores", "shuffled_batches", "weighted_binary_crossentropy",
+           "find_defects", "match_defects", "detection_scores", "greedy_detection_f1", "shuffled_batches",
+           "weighted_binary_crossentropy",
            "DefectFinder", "f1_against_dose", "plot_detections", "dose_explorer"]

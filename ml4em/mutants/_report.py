@@ -37,10 +37,15 @@ class ExerciseResult:
         Survivors that differ from the answer: wrong answers the tests let through.
     problems : list of str
         Why the exercise could not be run in full.
+    design : bool
+        A design exercise (a trained model, whose answer cell says :data:`DESIGN_MARK`): any design that passes
+        the checks is right, so its survivors are counted as equivalent, and at most :data:`DESIGN_MUTANTS` of its
+        mutants are run (each trains a model).
     """
 
     grade_id: str
     test_id: str
+    design: bool = False
     n_possible: int = 0
     n_mutants: int = 0
     killed: list = field(default_factory=list)
@@ -88,6 +93,12 @@ class MutationReport:
                 "exercises": [{**asdict(e), "kill_rate": e.kill_rate} for e in self.exercises]}
 
 
+#: The line that marks the answer cell of a design exercise (outside the solution region, so students read it too).
+DESIGN_MARK = "# A design exercise: any model that passes the checks below is a right answer."
+#: Mutants run per design exercise: each one trains a model.
+DESIGN_MUTANTS = 3
+
+
 def _chosen(mutants, max_mutants, rng):
     if max_mutants is None or len(mutants) <= max_mutants:
         return mutants
@@ -128,7 +139,12 @@ def _run_exercise(runner, answer_index, test_index, mutants, timeout, answer_sec
             result.killed.append(mutant.description)
         else:
             verdict = runner.ask("compare(globals())", limit) or {}
-            (result.equivalent if verdict.get("equivalent") else result.survived).append(mutant.description)
+            if verdict.get("equivalent"):
+                result.equivalent.append(mutant.description)
+            elif result.design:
+                result.equivalent.append(f"{mutant.description} (another design that passes the exercise's checks)")
+            else:
+                result.survived.append(mutant.description)
     runner.run_notebook_cell(answer_index)
     status, _, _ = runner.run_notebook_cell(test_index)
     if status != "ok":
@@ -198,7 +214,8 @@ def mutation_report(assignment, *, course_root=".", quick=None, max_mutants=None
                 if index not in pairs:
                     continue
                 meta = cell.metadata["nbgrader"]
-                result = ExerciseResult(meta["grade_id"], nb.cells[pairs[index]].metadata["nbgrader"]["grade_id"])
+                result = ExerciseResult(meta["grade_id"], nb.cells[pairs[index]].metadata["nbgrader"]["grade_id"],
+                                        design=DESIGN_MARK in cell.source)
                 report.exercises.append(result)
                 try:
                     mutants = make_mutants(cell.source)
@@ -206,7 +223,8 @@ def mutation_report(assignment, *, course_root=".", quick=None, max_mutants=None
                     result.problems.append(f"the answer cell is not plain Python ({err.msg}, line {err.lineno})")
                     runner.run_notebook_cell(pairs[index])
                     continue
-                chosen = _chosen(mutants, max_mutants, rng)
+                limit = min(max_mutants or DESIGN_MUTANTS, DESIGN_MUTANTS) if result.design else max_mutants
+                chosen = _chosen(mutants, limit, rng)
                 result.n_possible, result.n_mutants = len(mutants), len(chosen)
                 if status != "ok":
                     result.problems.append(f"the instructor's answer cell fails ({status}); its mutants were not run")
@@ -228,7 +246,8 @@ def format_report(reports):
     head = ("exercise", "mutants", "killed", "timeouts", "equivalent", "survived", "kill rate")
     blocks = []
     for report in reports:
-        rows = [head] + [(e.grade_id, str(e.n_mutants) + ("" if e.n_mutants == e.n_possible else f"/{e.n_possible}"),
+        rows = [head] + [(e.grade_id + (" (design)" if e.design else ""),
+                          str(e.n_mutants) + ("" if e.n_mutants == e.n_possible else f"/{e.n_possible}"),
                           str(len(e.killed)), str(len(e.timeouts)), str(len(e.equivalent)), str(len(e.survived)),
                           _rate(e.kill_rate)) for e in report.exercises]
         rows.append(("total", str(sum(e.n_mutants for e in report.exercises)),

@@ -22,8 +22,9 @@ Used in: tutorials/02_neural_networks (everything) and the EELS tutorials
 from .examples import make_peak_spectra, plot_neuron
 from .functions import ACTIVATIONS, LOSSES, activation, binary_cross_entropy, mean_squared_error, sigmoid, sigmoid_prime
 from .keras_models import mlp, to_keras
-from .network import DenseNetwork, gradient_check, numerical_gradient
+from .network import DenseNetwork, gradient_check, numerical_gradient, one_hidden_gradients
 
 __all__ = ["ACTIVATIONS", "sigmoid", "sigmoid_prime", "activation", "mean_squared_error", "binary_cross_entropy",
-           "LOSSES", "DenseNetwork", "numerical_gradient", "gradient_check", "mlp", "to_keras", "make_peak_spectra",
+           "LOSSES", "DenseNetwork", "numerical_gradient", "gradient_check", "one_hidden_gradients", "mlp", "to_keras",
+           "make_peak_spectra",
            "plot_neuron"]

@@ -8,7 +8,7 @@ import numpy as np
 
 from .functions import ACTIVATIONS, _activation, _loss
 
-__all__ = ["DenseNetwork", "numerical_gradient", "gradient_check"]
+__all__ = ["DenseNetwork", "numerical_gradient", "gradient_check", "one_hidden_gradients"]
 
 
 class DenseNetwork:
@@ -333,3 +333,53 @@ def gradient_check(network, x, y, *, loss="mse", eps=1e-6):
     return float(np.linalg.norm(g_bp - g_fd) / max(np.linalg.norm(g_bp) + np.linalg.norm(g_fd), 1e-300))
 
 
+
+
+def one_hidden_gradients(x, y, W1, b1, W2, b2):
+    """Gradients of the mean squared error of a one-hidden-layer sigmoid network with a linear output.
+
+    The network is ``y_hat = sigmoid(x @ W1 + b1) @ W2 + b2`` and the cost ``mean((y_hat - y)**2)``; this is
+    the reference for the backpropagation exercise of tutorials/02_neural_networks, computed by
+    :meth:`DenseNetwork.loss_and_gradients`.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples, n_inputs)
+    y : ndarray of shape (n_samples, n_outputs)
+    W1 : ndarray of shape (n_inputs, n_hidden)
+    b1 : ndarray of shape (n_hidden,)
+    W2 : ndarray of shape (n_hidden, n_outputs)
+    b2 : ndarray of shape (n_outputs,)
+
+    Returns
+    -------
+    (dW1, db1, dW2, db2) : tuple of ndarray
+        Each with the shape of its parameter (all dimensionless, like the network).
+
+    Raises
+    ------
+    ValueError
+        When the shapes do not chain (x's columns against W1's rows, W1's columns against W2's rows and b1,
+        W2's columns against b2).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> grads = one_hidden_gradients(rng.normal(size=(4, 2)), np.zeros((4, 1)), rng.normal(size=(2, 3)),
+    ...                              np.zeros(3), rng.normal(size=(3, 1)), np.zeros(1))
+    >>> [g.shape for g in grads]
+    [(2, 3), (3,), (3, 1), (1,)]
+    """
+    x, y = np.atleast_2d(np.asarray(x, dtype=float)), np.asarray(y, dtype=float)
+    W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (W1, b1, W2, b2))
+    if W1.ndim != 2 or x.shape[1] != W1.shape[0]:
+        raise ValueError(f"W1 should have shape (n_inputs={x.shape[1]}, n_hidden); got {W1.shape}.")
+    if W2.ndim != 2 or W2.shape[0] != W1.shape[1] or b1.shape != (W1.shape[1],):
+        raise ValueError(f"W2 should have shape (n_hidden={W1.shape[1]}, n_outputs) and b1 shape ({W1.shape[1]},); "
+                         f"got W2 {W2.shape} and b1 {b1.shape}.")
+    if b2.shape != (W2.shape[1],):
+        raise ValueError(f"b2 should have shape ({W2.shape[1]},); got {b2.shape}.")
+    net = DenseNetwork([W1.shape[0], W1.shape[1], W2.shape[1]])
+    net.weights, net.biases = [W1.copy(), W2.copy()], [b1.copy(), b2.copy()]
+    _, ((dW1, db1), (dW2, db2)) = net.loss_and_gradients(x, y.reshape(len(x), -1), loss="mse")
+    return dW1, db1, dW2, db2
