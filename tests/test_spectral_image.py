@@ -100,14 +100,17 @@ def test_log_ratio_recovers_t_over_lambda_on_a_long_axis():
     np.testing.assert_allclose(_noise_free_log_ratio(im)[~im.mask], 0.0, atol=1e-12)
 
 
-def test_log_ratio_on_the_default_axis_is_biased_low_as_documented():
-    im = make_spectral_image((32, 32), geometry="flake", seed=3)
+@pytest.mark.parametrize("gap_strength, thin_bias, thick_bias", [(100.0, (0.0, 0.003), (0.05, 0.11)),
+                                                                  (0.02, (0.0, 0.02), (0.25, 0.4))])
+def test_log_ratio_on_the_default_axis_is_biased_low_as_documented(gap_strength, thin_bias, thick_bias):
+    im = make_spectral_image((32, 32), geometry="flake", gap_strength=gap_strength, seed=3)
     lr = _noise_free_log_ratio(im)
     t = im.t_over_lambda
     thin, thick = np.isclose(t, 0.2), np.isclose(t, 1.5)
-    # the docstring states about 0.01 at 0.2 and 0.35 at 1.5 (plural losses beyond 45 eV are cut off)
-    assert 0.0 < 0.2 - lr[thin].mean() < 0.02
-    assert 0.25 < 1.5 - lr[thick].mean() < 0.4
+    # the docstring states about 0.001 and 0.08 (default onset), 0.01 and 0.35 (weak onset) at t/lambda 0.2 and 1.5
+    # (plural losses beyond 45 eV are cut off)
+    assert thin_bias[0] < 0.2 - lr[thin].mean() < thin_bias[1]
+    assert thick_bias[0] < 1.5 - lr[thick].mean() < thick_bias[1]
     # monotonic in thickness, so the map still sorts pixels by thickness
     levels = np.unique(t[im.mask])
     means = [lr[np.isclose(t, v)].mean() for v in levels]
@@ -126,7 +129,7 @@ def test_single_pixel_physics_matches_make_lowloss_spectrum_to_second_order():
     # a thin specimen: orders above two are below (t/lambda)^3 / 6 ~ 2e-4 of the ZLP
     e = energy_axis(-2.0, 0.05, 900)
     im = make_spectral_image((8, 8), energy_loss=e, t_over_lambda_range=(0.05, 0.06), band_gap_range=(1.6, 1.7),
-                             onset_rolloff=3.0, read_noise=0.0, seed=0)
+                             onset_rolloff=3.0, read_noise=0.0, gap_strength=0.02, seed=0)  # that function's default
     iy, ix = np.argwhere(im.mask)[0]
     t, gap = im.t_over_lambda[iy, ix], im.band_gap[iy, ix]
     ref = make_lowloss_spectrum(e, zlp_height=1e5 * np.exp(-t), t_over_lambda=t, band_gap=gap, onset_rolloff=3.0,

@@ -181,7 +181,7 @@ def _plural_scattering(s, t):
 
 def make_spectral_image(shape=(48, 48), *, energy_loss=None, geometry="flake", t_over_lambda_range=(0.2, 1.5),
                         band_gap_range=(1.4, 1.9), zlp_shape=None, zlp_height=1e5, zlp_fwhm=0.45, zlp_tail=0.02,
-                        plasmon_energy=22.0, plasmon_width=8.0, gap_exponent=1.5, gap_strength=0.02,
+                        plasmon_energy=22.0, plasmon_width=8.0, gap_exponent=1.5, gap_strength=100.0,
                         onset_rolloff=4.0, n_terraces=4, read_noise=5.0, pixel_size=5.0, seed=None):
     """Simulate a low-loss EELS spectral image of a flake or a nanoflower with a known truth.
 
@@ -225,7 +225,10 @@ def make_spectral_image(shape=(48, 48), *, energy_loss=None, geometry="flake", t
         Drude plasmon of the single-scattering distribution.
     gap_exponent, gap_strength : float
         Band-gap onset ``(E - band_gap)^gap_exponent`` and its size relative
-        to the plasmon term 1 eV above the gap.
+        to the plasmon term 1 eV above the gap. The default, 100, gives an
+        onset that a band-gap fit sees in single pixels (tutorial 09); at
+        0.02, the default of :func:`ml4em.datasets.make_lowloss_spectrum`,
+        the onset is lost in one pixel's noise (median error about 0.5 eV).
     onset_rolloff : float, eV, default 4
         The onset is multiplied by ``1 / (1 + ((E - band_gap) / onset_rolloff)^4)``
         as in :func:`make_lowloss_spectrum`: less than 0.5 % lower within
@@ -251,10 +254,12 @@ def make_spectral_image(shape=(48, 48), *, energy_loss=None, geometry="flake", t
     The log-ratio estimate ``ln(total / zlp)`` recovers t/lambda exactly only
     if every scattering order lies on the axis. On the short default axis
     (to 45 eV) double and triple plasmon losses fall partly beyond its end,
-    so the log-ratio of the noise-free truth underestimates t/lambda: by
-    about 0.01 at t/lambda = 0.2 and 0.35 at t/lambda = 1.5 (the single-
-    scattering distribution is normalised on the axis). On an axis to
-    300 eV the error is below 1 % (tests/test_spectral_image.py).
+    so the log-ratio of the noise-free truth underestimates t/lambda. The
+    single-scattering distribution is normalised on the axis, so the loss
+    depends on how much of it is the band-gap onset: with the default
+    ``gap_strength`` about 0.001 at t/lambda = 0.2 and 0.08 at 1.5, with a
+    weak onset (0.02) about 0.01 and 0.35. On an axis to 300 eV the error
+    is below 1 % (tests/test_spectral_image.py).
 
     Examples
     --------
