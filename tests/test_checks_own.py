@@ -47,8 +47,19 @@ def _is_test(cell):
 
 @functools.lru_cache(maxsize=None)
 def solutions(tutorial):
-    """The instructor's functions of a tutorial: every solution cell that only defines functions, executed."""
+    """The instructor's functions of a tutorial: every solution cell that only defines functions, executed (with the
+    imports of the notebook's other cells, e.g. ``from keras import ops``)."""
     namespace = {"np": np}
+    for cell in _cells(tutorial):
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") or meta.get("grade"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # an IPython magic
+            tree = ast.parse("\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("%")))
+        imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        exec(compile(ast.Module(body=imports, type_ignores=[]), f"<{tutorial} imports>", "exec"), namespace)
     for cell in _cells(tutorial):
         meta = cell.metadata.get("nbgrader", {})
         if not meta.get("solution") or meta.get("grade"):

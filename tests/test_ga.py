@@ -235,6 +235,52 @@ def test_plot_rastrigin_population():
     plt.close(fig)
 
 
+def test_vector_operators_and_evolve():
+    from ml4em.ga import evolve, mutate_genes, rastrigin_population, uniform_crossover
+
+    a, b = np.zeros(1000), np.ones(1000)
+    child = uniform_crossover(a, b, np.random.default_rng(0))
+    u = np.random.default_rng(0).random(1000)
+    np.testing.assert_array_equal(child, np.where(u < 0.5, 0.0, 1.0))  # parent_a where u < 1/2
+    x = np.linspace(-1, 1, 1000)
+    out = mutate_genes(x, 0.3, 0.5, -1.0, 1.0, np.random.default_rng(1))
+    draws = np.random.default_rng(1)
+    hit, steps = draws.random(1000) < 0.3, draws.normal(0.0, 0.5, 1000)  # the documented order of the draws
+    np.testing.assert_array_equal(out, np.clip(x + hit * steps, -1.0, 1.0))
+    assert out.min() >= -1.0 and out.max() <= 1.0
+    np.testing.assert_array_equal(mutate_genes(x, 0.0, 0.5, -1.0, 1.0, np.random.default_rng(1)), x)
+    start = np.random.default_rng(2).uniform(-5.12, 5.12, (20, 4))
+    fitness = lambda v: -float(rastrigin(v))  # noqa: E731
+    final, best = evolve(fitness, start, 40, np.random.default_rng(3))
+    assert final.shape == (20, 4) and best.shape == (41,) and np.all(np.diff(best) >= 0)  # elitism
+    assert best[-1] > best[0] + 10  # 40 generations of 20 go far down from a random start (about -40 to -80)
+    same = evolve(fitness, start, 40, np.random.default_rng(3))[0]
+    np.testing.assert_array_equal(final, same)
+    assert not np.array_equal(final, evolve(fitness, start, 40, np.random.default_rng(4))[0])
+    one = evolve(fitness, start, 1, np.random.default_rng(3), n_elite=3)[0]
+    order = np.argsort([-fitness(v) for v in start])
+    np.testing.assert_array_equal(one[:3], start[order[:3]])  # the elites first, fittest first
+    # the same run as the tutorial's solution written out here (draw for draw)
+    np.testing.assert_allclose(evolve(fitness, start, 5, np.random.default_rng(5), n_elite=1, tournament_size=4,
+                                      rate=0.3, scale=0.5)[0],
+                               _evolve(fitness, start, 5, np.random.default_rng(5), n_elite=1, size=4, rate=0.3,
+                                       scale=0.5)[0], rtol=0, atol=0)
+    for bad, match in ((dict(rng=0), "numpy.random.Generator"), (dict(n_elite=30), "n_elite=30"),
+                       (dict(tournament_size=0), "tournament_size=0")):
+        kwargs = dict(rng=np.random.default_rng(0)) | bad
+        with pytest.raises(ValueError, match=match):
+            evolve(fitness, start, 1, **kwargs)
+    with pytest.raises(ValueError, match="rate=1.5"):
+        mutate_genes(x, 1.5, 0.1, -1, 1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="same length"):
+        uniform_crossover(a, b[:3], np.random.default_rng(0))
+    points, f, res = rastrigin_population(5, mutation_rate=0.2)
+    assert points.shape == (18, 2) and f.shape == (18,) and res.generation.max() == 5
+    np.testing.assert_allclose(f, rastrigin(points))
+    with pytest.raises(ValueError, match="generation=-1"):
+        rastrigin_population(-1)
+
+
 def _tournament(fitness, size, rng):
     fitness = np.asarray(fitness, dtype=float)
     contestants = rng.choice(fitness.size, size, replace=False)

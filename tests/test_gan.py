@@ -162,6 +162,58 @@ def test_generator_keeps_scanned_pixels_and_train_step_returns_losses():
         gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), adversarial_weight=-1)
 
 
+def test_adversarial_step_updates_each_network_once_and_drives_fit():
+    import keras
+    import tensorflow as tf
+
+    from ml4em.gan import adversarial_step
+
+    data = simulate_stem(4, size=16, seed=5)
+    masks = scan_masks(4, 16, 0.3, seed=6)
+    scaled, _, _ = normalize_scans(data.images, masks)
+    x, y = tf.constant(completion_inputs(scaled, masks)), tf.constant(scaled[..., None].astype(np.float32))
+
+    def make(seed=0):
+        gan = ScanCompletionGAN(build_completion_generator(filters=4, depth=2, seed=0),
+                                build_patch_discriminator(filters=4, n_layers=2, seed=1), seed=seed)
+        gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), adversarial_weight=0.5)
+        return gan
+
+    a, b = make(), make()
+    g0, d0 = a.generator.get_weights(), a.discriminator.get_weights()
+    record = {}
+    logs = adversarial_step(a, x, y, keras.random.SeedGenerator(3), record=record)
+    # the discriminator's loss before its update: BCE on the recorded logits (real -> 1, completion -> 0)
+    d_real, d_fake = np.asarray(record["d_real"], float), np.asarray(record["d_fake"], float)
+    want = np.mean(np.logaddexp(0, -d_real)) + np.mean(np.logaddexp(0, d_fake))
+    assert float(logs["d_loss"]) == pytest.approx(want, rel=1e-5)
+    # the generator's loss: L1 plus 0.5 times the non-saturating loss on the updated discriminator's logits
+    l1 = np.mean(np.abs(np.asarray(record["fake_g"]) - np.asarray(y)))
+    want = l1 + 0.5 * np.mean(np.logaddexp(0, -np.asarray(record["d_fake_g"], float)))
+    assert float(logs["g_loss"]) == pytest.approx(want, rel=1e-5)
+    assert all(np.any(w != w0) for w, w0 in zip(a.discriminator.get_weights(), d0))  # every layer of D moved
+    assert any(np.any(w != w0) for w, w0 in zip(a.generator.get_weights(), g0))
+    same = adversarial_step(b, x, y, keras.random.SeedGenerator(3))
+    assert float(same["d_loss"]) == pytest.approx(float(logs["d_loss"]), rel=1e-6)
+    c = make()
+    other = adversarial_step(c, x, y, keras.random.SeedGenerator(4))
+    assert float(other["d_loss"]) != pytest.approx(float(logs["d_loss"]), rel=1e-6)  # another instance noise
+    # fit with step=adversarial_step logs the two losses, seeded by the model's SeedGenerator
+    fitted = ScanCompletionGAN(build_completion_generator(filters=4, depth=2, seed=0),
+                               build_patch_discriminator(filters=4, n_layers=2, seed=1), seed=0, step=adversarial_step)
+    fitted.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    hist = fitted.fit(x, y, batch_size=2, epochs=2, verbose=0).history
+    assert set(hist) == {"d_loss", "g_loss"} and len(hist["d_loss"]) == 2 and np.all(np.isfinite(hist["g_loss"]))
+    with pytest.raises(ValueError, match="step="):
+        ScanCompletionGAN(fitted.generator, fitted.discriminator, step="adversarial")
+    with pytest.raises(ValueError, match="compiled"):
+        adversarial_step(ScanCompletionGAN(fitted.generator, fitted.discriminator), x, y, 0)
+    bad = ScanCompletionGAN(fitted.generator, fitted.discriminator, step=lambda gan, x, y, seed: 1.0)
+    bad.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    with pytest.raises(ValueError, match="'d_loss' and 'g_loss'"):
+        bad.fit(x, y, batch_size=2, epochs=1, verbose=0)
+
+
 def test_scan_completer_beats_interpolation():
     # Quick version of the benchmark (benchmarks/images.py: 1000 images, 8 epochs, >= 2 dB over interpolation)
     n_train, epochs, batch = by_mode(full=1000, quick=300), by_mode(full=8, quick=6), by_mode(full=16, quick=8)
@@ -191,7 +243,10 @@ def test_scan_completer_beats_interpolation():
     fig, ax = plt.subplots()
     plot = coverage_explorer(completer)
     for method in ("partial scan", "interpolation", "GAN", "full scan"):
-        plot(ax, 0.1, method)
+        value = plot(ax, 0.1, method)
+        assert np.isfinite(value) or method == "full scan"  # the PSNR of the panel, inf for the truth itself
+    with pytest.raises(ValueError, match="completer=None"):
+        coverage_explorer(None)(ax, 0.1, "GAN")
     with pytest.raises(ValueError, match="method='magic'"):
         plot(ax, 0.1, "magic")
     plt.close(fig)
@@ -208,15 +263,17 @@ def test_tutorial_checks_accept_right_and_explain_wrong_answers():
     from ml4em.checks import CheckFailure
     from ml4em.checks import gan as checks
 
-    def d_loss(d_real, d_fake):
-        return np.mean(np.logaddexp(0, -d_real)) + np.mean(np.logaddexp(0, d_fake))
+    from keras import ops
+
+    def d_loss(d_real, d_fake):  # keras.ops: it must also differentiate on tensors
+        return ops.mean(ops.logaddexp(0.0, -d_real)) + ops.mean(ops.logaddexp(0.0, d_fake))
 
     checks.check_discriminator_loss(d_loss)
     with pytest.raises(CheckFailure, match="swapped"):
         checks.check_discriminator_loss(lambda r, f: d_loss(f, r))
     with pytest.raises(CheckFailure, match="two terms"):
         checks.check_discriminator_loss(lambda r, f: np.mean(np.logaddexp(0, -r)))
-    checks.check_generator_loss(lambda f: np.mean(np.logaddexp(0, -f)))
+    checks.check_generator_loss(lambda f: ops.mean(ops.logaddexp(0.0, -f)))
     with pytest.raises(CheckFailure, match="saturating"):
         checks.check_generator_loss(lambda f: -np.mean(np.logaddexp(0, f)))
     checks.check_psnr(lambda p, t, r: 10 * np.log10(r**2 / np.mean((p - t) ** 2)))  # the package's psnr is refused
@@ -238,7 +295,7 @@ def test_tutorial_checks_accept_right_and_explain_wrong_answers():
         checks.check_fill_scan(lambda image, mask: np.zeros_like(image))
 
     def completion(fake, real, d_fake, w):
-        return np.mean(np.abs(fake - real)) + w * np.mean(np.logaddexp(0, -d_fake))
+        return ops.mean(ops.abs(fake - real)) + w * ops.mean(ops.logaddexp(0.0, -d_fake))
 
     checks.check_completion_loss(completion)
     with pytest.raises(CheckFailure, match="ABSOLUTE"):

@@ -212,12 +212,20 @@ def test_kill_rate_is_none_without_non_equivalent_mutants():
 
 
 # --- the course's own tutorials: a weak test cannot land -------------------------------------------------------------
-# Tutorials whose checks kill at least 95% of the non-equivalent mutants of their solutions (quick mode). The others
-# are measured with `ml4em grade-check --mutants` and join this list when their checks reach it.
-STRONG_TUTORIALS = ["01_regression", "03_clustering", "05_gan", "07_eels_replicas", "09_spectral_image"]
+# Every tutorial's checks kill at least 95% of the non-equivalent mutants of its solutions (quick mode), and every
+# autograded exercise has mutants.
+from ml4em.grading import find_assignments  # noqa: E402
+
+from conftest import ROOT  # noqa: E402
+
+TUTORIALS = find_assignments(ROOT)
 
 
-@pytest.mark.parametrize("assignment", STRONG_TUTORIALS)
+def test_every_tutorial_is_mutation_tested():
+    assert len(TUTORIALS) >= 12
+
+
+@pytest.mark.parametrize("assignment", TUTORIALS)
 def test_tutorial_checks_kill_95_percent_of_mutants(repo_root, assignment):
     from ml4em.mutants import mutation_report
 

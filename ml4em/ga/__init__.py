@@ -15,6 +15,7 @@ Submodules:
 
 - :mod:`ml4em.ga.genes`     genes, random genomes and the genetic operators (mutation, crossover, tournament)
 - :mod:`ml4em.ga.search`    :class:`GeneticAlgorithm`, :func:`random_search`, their result and its figure
+- :mod:`ml4em.ga.vector`    the same operators and :func:`evolve` on real vectors (a population as one array)
 - :mod:`ml4em.ga.rastrigin` the multimodal Rastrigin test function
 - :mod:`ml4em.ga.patchnet`  :class:`PatchNetFitness`, the network-design problem of the tutorial: the
   validation accuracy of a small CNN that tells defect columns from intact ones in simulated STEM patches, as a
@@ -26,10 +27,19 @@ Used in: tutorials/06_genetic_algorithms.
 
 from .genes import Categorical, Integer, Real, crossover, mutate, random_genome, tournament_select
 from .patchnet import PatchNetFitness, make_patch_data, patch_net_space
-from .rastrigin import plot_rastrigin_population, rastrigin, rastrigin_fitness, rastrigin_gradient, rastrigin_space
+from .rastrigin import (
+    plot_rastrigin_population,
+    rastrigin,
+    rastrigin_fitness,
+    rastrigin_gradient,
+    rastrigin_population,
+    rastrigin_space,
+)
 from .search import GeneticAlgorithm, SearchResult, plot_search, random_search, suggested_n_jobs
+from .vector import evolve, mutate_genes, uniform_crossover
 
 __all__ = ["Integer", "Real", "Categorical", "random_genome", "mutate", "crossover", "tournament_select",
            "SearchResult", "GeneticAlgorithm", "random_search", "suggested_n_jobs", "rastrigin", "rastrigin_gradient",
            "rastrigin_space", "rastrigin_fitness", "make_patch_data", "patch_net_space", "PatchNetFitness",
-           "plot_search", "plot_rastrigin_population"]
+           "plot_search", "plot_rastrigin_population", "uniform_crossover", "mutate_genes", "evolve",
+           "rastrigin_population"]

@@ -29,6 +29,7 @@ Used in: tutorials/05_gan.
 from .completion import (
     ScanCompleter,
     ScanCompletionGAN,
+    adversarial_step,
     build_completion_generator,
     build_patch_discriminator,
     completion_inputs,
@@ -41,5 +42,5 @@ from .toy import ToyGAN, build_mlp, mode_coverage, plot_toy_samples, sample_ring
 
 __all__ = ["sample_ring", "build_mlp", "ToyGAN", "train_toy_gan", "plot_toy_samples", "mode_coverage", "scan_mask",
            "scan_masks", "normalize_scans", "interpolate_scan", "psnr", "ssim", "completion_inputs",
-           "build_patch_discriminator", "build_completion_generator", "ScanCompletionGAN", "ScanCompleter",
-           "plot_completion", "coverage_explorer"]
+           "build_patch_discriminator", "build_completion_generator", "ScanCompletionGAN", "adversarial_step",
+           "ScanCompleter", "plot_completion", "coverage_explorer"]

@@ -17,7 +17,7 @@ from .metrics import psnr, ssim
 from .scans import _positive_int, interpolate_scan, normalize_scans, scan_mask
 
 __all__ = ["completion_inputs", "build_patch_discriminator", "build_completion_generator", "ScanCompletionGAN",
-           "ScanCompleter", "plot_completion", "coverage_explorer"]
+           "adversarial_step", "ScanCompleter", "plot_completion", "coverage_explorer"]
 
 
 # ---------------------------------------------------------------- the completion GAN
@@ -85,13 +85,23 @@ class ScanCompletionGAN(keras.Model):
     instance_noise : float, default 0.02
         Standard deviation of that noise (in units of the scaled images); it keeps the discriminator from
         winning on pixel-level detail alone.
+    step : callable or None
+        A training step ``step(gan, x, y, seed)`` that updates both networks and returns a dict with
+        "d_loss" and "g_loss" (see :func:`adversarial_step`); ``fit`` then calls it with this model and its
+        ``SeedGenerator``, and logs those two losses. None: the built-in step, which updates both networks
+        from one forward pass and also logs "l1" and "adversarial".
     """
 
-    def __init__(self, generator, discriminator, *, seed=None, instance_noise=0.02, **kwargs):
+    def __init__(self, generator, discriminator, *, seed=None, instance_noise=0.02, step=None, **kwargs):
         super().__init__(**kwargs)
+        if step is not None and not callable(step):
+            raise ValueError(f"step={step!r} should be a function step(gan, x, y, seed) or None.")
+        if not instance_noise >= 0:
+            raise ValueError(f"instance_noise={instance_noise!r} should be >= 0 (a standard deviation).")
         self.generator, self.discriminator = generator, discriminator
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.instance_noise = float(instance_noise)
+        self.step = step
 
     def compile(self, d_optimizer, g_optimizer, *, l1_weight=1.0, adversarial_weight=0.01, loss_fn=None):
         """``loss_fn`` (the adversarial loss) defaults to binary cross-entropy on logits."""
@@ -115,6 +125,14 @@ class ScanCompletionGAN(keras.Model):
 
     def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.step is not None:
+            logs = self.step(self, x, y, self.seed_generator)
+            if not isinstance(logs, dict) or not {"d_loss", "g_loss"} <= set(logs):
+                raise ValueError(f"the training step {getattr(self.step, '__name__', self.step)!r} should return a "
+                                 f"dict with 'd_loss' and 'g_loss'; got {logs!r:.80}.")
+            for name in ("d_loss", "g_loss"):
+                self.trackers[name].update_state(logs[name])
+            return {name: self.trackers[name].result() for name in ("d_loss", "g_loss")}
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generator(x, training=True)
             d_real = self.discriminator([x, self._noisy(y)], training=True)
@@ -138,6 +156,66 @@ class ScanCompletionGAN(keras.Model):
         return {"l1": self.trackers["l1"].result()}
 
 
+def _noisy(gan, image, seed):
+    return image + gan.instance_noise * keras.random.normal(ops.shape(image), seed=seed)
+
+
+def adversarial_step(gan, x, y, seed, *, record=None):
+    """One adversarial training step of a compiled :class:`ScanCompletionGAN`: first the discriminator, then the
+    generator against the updated discriminator.
+
+    The discriminator sees every image with instance noise, ``image + gan.instance_noise * N(0, 1)``, drawn with
+    ``keras.random.normal(..., seed=seed)`` in this order: the real image and the completion in the discriminator
+    step, the new completion in the generator step.
+
+    1. Discriminator step: ``fake = G(x)``; ``L_D = BCE(D(x, y + noise), 1) + BCE(D(x, fake + noise), 0)`` on
+       logits (means over the patches); ``gan.d_optimizer`` applies its gradient to the discriminator's weights.
+    2. Generator step: ``fake = G(x)`` again; ``L_G = mean|fake - y| + gan.adversarial_weight * BCE(D(x, fake +
+       noise), 1)``; ``gan.g_optimizer`` applies its gradient to the generator's weights.
+
+    Both networks are called with ``training=True``. This is the reference answer of the tutorial's exercise;
+    :class:`ScanCompletionGAN` runs it inside ``fit`` when given as ``step``.
+
+    Parameters
+    ----------
+    gan : ScanCompletionGAN
+        Compiled (it holds ``d_optimizer``, ``g_optimizer`` and ``adversarial_weight``).
+    x : tensor of shape (batch, rows, cols, 2)
+        Scanned values (0 elsewhere) and the mask (see :func:`completion_inputs`).
+    y : tensor of shape (batch, rows, cols, 1)
+        The full scans, scaled.
+    seed : keras.random.SeedGenerator or int
+        Seeds the instance noise (an int gives the same noise to all three draws).
+    record : dict, optional
+        Receives the tensors of both steps: "d_real", "d_fake" (logits of the discriminator step), "fake",
+        "fake_g" and "d_fake_g" (completion and logits of the generator step).
+
+    Returns
+    -------
+    dict with "d_loss" (before the update) and "g_loss" (with the updated discriminator): scalar tensors.
+    """
+    if not hasattr(gan, "d_optimizer"):
+        raise ValueError("gan should be a compiled ScanCompletionGAN: call gan.compile(d_optimizer, g_optimizer) "
+                         "first.")
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    fake = gan.generator(x, training=True)
+    with tf.GradientTape() as tape:
+        d_real = gan.discriminator([x, _noisy(gan, y, seed)], training=True)
+        d_fake = gan.discriminator([x, _noisy(gan, fake, seed)], training=True)
+        d_loss = bce(ops.ones_like(d_real), d_real) + bce(ops.zeros_like(d_fake), d_fake)
+    weights = gan.discriminator.trainable_weights
+    gan.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
+    with tf.GradientTape() as tape:
+        fake_g = gan.generator(x, training=True)
+        d_fake_g = gan.discriminator([x, _noisy(gan, fake_g, seed)], training=True)
+        g_loss = ops.mean(ops.abs(fake_g - y)) + gan.adversarial_weight * bce(ops.ones_like(d_fake_g), d_fake_g)
+    weights = gan.generator.trainable_weights
+    gan.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+    if record is not None:
+        record.update(d_real=d_real, d_fake=d_fake, fake=fake, fake_g=fake_g, d_fake_g=d_fake_g)
+    return {"d_loss": d_loss, "g_loss": g_loss}
+
+
 class ScanCompleter:
     """Complete partial STEM scans with a :class:`ScanCompletionGAN` trained on full scans.
 
@@ -152,6 +230,9 @@ class ScanCompleter:
     epochs : int, default 8
     batch_size : int, default 16
     seed : int, numpy.random.Generator or None
+    step : callable or None
+        A training step ``step(gan, x, y, seed)`` such as :func:`adversarial_step` (see
+        :class:`ScanCompletionGAN`); None: the built-in one.
 
     Attributes
     ----------
@@ -161,9 +242,10 @@ class ScanCompleter:
     """
 
     def __init__(self, *, filters=8, depth=3, adversarial_weight=0.01, learning_rate=3e-3, epochs=8,
-                 batch_size=16, seed=None):
+                 batch_size=16, seed=None, step=None):
         self.filters, self.depth, self.adversarial_weight = filters, depth, adversarial_weight
         self.learning_rate, self.epochs, self.batch_size, self.seed = learning_rate, epochs, batch_size, seed
+        self.step = step
 
     def fit(self, images, masks, *, monitor=True):
         """Train on full scans ``images`` (n, rows, cols) and the partial-scan ``masks`` to complete from.
@@ -177,11 +259,13 @@ class ScanCompleter:
         _positive_int("epochs", self.epochs)
         rng = np.random.default_rng(self.seed)
         self.gan_ = ScanCompletionGAN(build_completion_generator(filters=self.filters, depth=self.depth, seed=rng),
-                                      build_patch_discriminator(seed=rng), seed=int(rng.integers(2**31)))
+                                      build_patch_discriminator(seed=rng), seed=int(rng.integers(2**31)),
+                                      step=self.step)
         self.gan_.compile(keras.optimizers.Adam(self.learning_rate, beta_1=0.5),
                           keras.optimizers.Adam(self.learning_rate, beta_1=0.5),
                           adversarial_weight=self.adversarial_weight)
-        callbacks = [TrainingMonitor("training the scan-completion GAN", keys=["l1", "d_loss"],
+        keys = ["g_loss", "d_loss"] if self.step is not None else ["l1", "d_loss"]
+        callbacks = [TrainingMonitor("training the scan-completion GAN", keys=keys,
                                      ylabel="loss (dimensionless)")] if monitor else []
         start = time.perf_counter()
         batches, steps = shuffled_batches(completion_inputs(scaled, masks), scaled[..., None], self.batch_size,
@@ -272,7 +356,8 @@ def coverage_explorer(completer, *, kind="spiral", seed=0, **simulate_kwargs):
     """A ``plot(ax, coverage, method)`` function for :func:`ml4em.widgets.explore`.
 
     It draws one simulated image (the same specimen at every setting) as seen by ``method``: "partial scan",
-    "interpolation", "GAN" or "full scan", at the scan ``coverage`` (fraction of pixels).
+    "interpolation", "GAN" or "full scan", at the scan ``coverage`` (fraction of pixels), and returns its PSNR
+    (dB) against the full scan, the number shown in the panel's corner. ``completer`` is needed only for "GAN".
     """
     from ..stem import simulate_stem
 
@@ -286,6 +371,8 @@ def coverage_explorer(completer, *, kind="spiral", seed=0, **simulate_kwargs):
         elif method == "interpolation":
             image = interpolate_scan(scaled[0], mask[0])
         elif method == "GAN":
+            if completer is None:
+                raise ValueError("method='GAN' needs a fitted ScanCompleter; got completer=None.")
             image = completer._complete_scaled(scaled, mask)[0]
         elif method == "full scan":
             image = scaled[0]
@@ -293,7 +380,9 @@ def coverage_explorer(completer, *, kind="spiral", seed=0, **simulate_kwargs):
             raise ValueError(f"method={method!r} is not known; use 'partial scan', 'interpolation', 'GAN' or "
                              "'full scan'.")
         _show(ax, image, "", data.pixel_size)
-        ax.text(0.02, 0.02, f"{method}: PSNR {psnr(image, scaled[0]):.1f} dB", transform=ax.transAxes,
+        value = psnr(image, scaled[0])
+        ax.text(0.02, 0.02, f"{method}: PSNR {value:.1f} dB", transform=ax.transAxes,
                 color="w", fontsize=8, bbox={"facecolor": "k", "alpha": 0.6})
+        return value
 
     return plot
