@@ -108,3 +108,12 @@ def test_image_errors(image):
         ImageZLP(3).band_gap_maps(image.counts)
     with pytest.raises(ValueError, match=r"counts should have shape \(ny, nx, n_channels\)"):
         thickness_map(image.energy_loss, image.counts[0])
+
+
+def test_every_cluster_thinner_than_the_threshold_is_vacuum():
+    from ml4em.eels.image import vacuum_clusters
+
+    assert vacuum_clusters([0.002, 0.2, 0.6], 0.05) == (0,)
+    # the top rows of a flake: the vacuum split in two clusters; neither may get a ZLP model
+    assert vacuum_clusters([0.001, 0.03, 0.2, 0.6, 1.0], 0.05) == (0, 1)
+    assert vacuum_clusters([0.2, 0.6], 0.05) == ()

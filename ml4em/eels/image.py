@@ -34,7 +34,7 @@ from .subtract import subtract_zlp
 from .zlp import ZLPEnsemble
 
 __all__ = ["load_spectral_image", "thickness_map", "cluster_by_thickness", "BandGapMaps", "ImageZLP",
-           "sample_pixels", "fit_pixel_band_gaps", "MAP_NAMES"]
+           "vacuum_clusters", "sample_pixels", "fit_pixel_band_gaps", "MAP_NAMES"]
 
 #: The maps of a spectral image, in :class:`BandGapMaps` and in :func:`fit_pixel_band_gaps`.
 MAP_NAMES = ("band_gap", "band_gap_low", "band_gap_high", "exponent", "fit_ok")
@@ -158,6 +158,24 @@ class BandGapMaps:
         return (self.band_gap_high - self.band_gap_low) / 2.0
 
 
+def vacuum_clusters(centres, threshold):
+    """The clusters whose mean t/lambda is below ``threshold``: vacuum, which gets no ZLP model but sets dE2.
+
+    Parameters
+    ----------
+    centres : ndarray of shape (n_clusters,)
+        Mean t/lambda of each cluster, ascending (:func:`cluster_by_thickness`).
+    threshold : float
+
+    Returns
+    -------
+    tuple of int
+        ``(0, 1, ...)``; empty when no cluster is that thin. More than one when the vacuum around a specimen is
+        split (an image or a part of one that is mostly vacuum).
+    """
+    return tuple(int(k) for k in np.flatnonzero(np.asarray(centres, dtype=float) < threshold))
+
+
 def sample_pixels(mask, max_spectra, rng):
     """At most ``max_spectra`` of the pixels in ``mask``, drawn at random: the pixels that train a cluster's model.
 
@@ -255,6 +273,9 @@ class ImageZLP:
     labels_ : ndarray of int, shape (ny, nx)
     centres_ : ndarray of shape (n_clusters,)
     vacuum_cluster_ : int or None
+        The first of ``vacuum_clusters_`` (None: no vacuum).
+    vacuum_clusters_ : tuple of int
+        The clusters thinner than ``vacuum_threshold`` (:func:`vacuum_clusters`).
     dE2_ : float or None
         From the vacuum pixels (None: chosen per cluster).
     models_ : dict of int to ZLPEnsemble
@@ -284,15 +305,16 @@ class ImageZLP:
         self.labels_, self.centres_ = cluster_by_thickness(self.thickness_, self.n_clusters, seed=rng)
         flat = c.reshape(-1, e.size)
         labels = self.labels_.ravel()
-        self.vacuum_cluster_ = 0 if self.centres_[0] < self.vacuum_threshold else None
+        self.vacuum_clusters_ = vacuum_clusters(self.centres_, self.vacuum_threshold)
+        self.vacuum_cluster_ = self.vacuum_clusters_[0] if self.vacuum_clusters_ else None
         vacuum = None
         self.dE2_ = None
-        if self.vacuum_cluster_ is not None:
-            vacuum = self._subset(flat, labels == 0, rng)
+        if self.vacuum_clusters_:
+            vacuum = self._subset(flat, np.isin(labels, self.vacuum_clusters_), rng)
             self.dE2_ = choose_dE2(e, vacuum)
         self.models_ = {}
         for k in range(int(self.n_clusters)):
-            if k == self.vacuum_cluster_:
+            if k in self.vacuum_clusters_:
                 continue
             spectra = self._subset(flat, labels == k, rng)
             if spectra.shape[0] < 2:

@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .image import MAP_NAMES, sample_pixels
+from .image import MAP_NAMES, sample_pixels, vacuum_clusters
 
 __all__ = ["IMAGE_SUFFIXES", "LazySpectralImage", "ImageMaps", "ChunkStore", "StoreMismatch",
            "open_spectral_image", "align_to_axis", "estimate_chunk_memory_bytes", "dask_runner",
@@ -675,7 +675,8 @@ def process_spectral_image(image, *, n_clusters=5, n_replicas=30, max_spectra=64
             bounds = (centres_t[1:] + centres_t[:-1]) / 2  # nearest centre in 1-D
             labels = np.searchsorted(bounds, thickness)
         flat_labels = labels.ravel()
-        vacuum_cluster = 0 if centres_t[0] < vacuum_threshold else None
+        vacuum = vacuum_clusters(centres_t, vacuum_threshold)
+        vacuum_cluster = vacuum[0] if vacuum else None
         label_blocks = [[labels[ys, xs] for xs in _block_slices(image.counts.chunks[1])]
                         for ys in _block_slices(image.counts.chunks[0])]
         step = chunk_store.load_step("clusters") if chunk_store else None
@@ -693,13 +694,13 @@ def process_spectral_image(image, *, n_clusters=5, n_replicas=30, max_spectra=64
 
         # step 4: one ensemble per specimen cluster (ImageZLP.fit's order of random numbers)
         t0 = time.perf_counter()
-        vacuum, dE2 = None, None
-        if vacuum_cluster is not None:
-            vacuum = _gather(runner, image, sample_pixels(flat_labels == 0, max_spectra, rng), axis)
+        skip, vacuum, dE2 = vacuum, None, None
+        if skip:
+            vacuum = _gather(runner, image, sample_pixels(np.isin(flat_labels, skip), max_spectra, rng), axis)
             dE2 = choose_dE2(axis, vacuum)
         models = {}
         for k in range(int(n_clusters)):
-            if k == vacuum_cluster:
+            if k in skip:
                 continue
             spectra = _gather(runner, image, sample_pixels(flat_labels == k, max_spectra, rng), axis)
             if spectra.shape[0] < 2:
