@@ -595,7 +595,7 @@ def check_replica_band_gaps(replica_band_gaps, *, n_replicas=5, dE2=3.0, window=
     check_close(f"{label} exponents", exponents, want_b, atol=1e-3, rtol=0, hint=hint)
 
 
-@answers(BAND_GAP, "window_systematic", "ml4em.eels.fit_band_gap", student=())
+@answers(BAND_GAP, "window_systematic", "ml4em.eels.explorers.window_explorer", student=())
 def check_window_systematic(window_systematic, energy_loss, inelastic, *, low, highs):
     """``window_systematic``: the largest minus the smallest median E_BG over the explorer's window ends ``highs``
     at the window start ``low``, eV; to 0.011 eV (the explorer's titles round each E_BG to 0.01 eV)."""

@@ -110,11 +110,12 @@ class _Expected:
 
 # The metadata that the course's release step gives every instructor cell (ml4em.preprocessors.LockInstructorCells).
 _READ_ONLY = {"grade": False, "solution": False, "locked": True, "task": False}
-_DIGEST = re.compile(r"""(\bsealed\(\s*(["'])\w+\2)\s*,\s*digest\s*=\s*(["'])[0-9a-fA-F]*\3\s*\)""")
+_DIGEST = re.compile(r"""(\bsealed\(\s*(["'])\w+\2)\s*,\s*digest\s*=\s*(["'])[0-9a-fA-F]*\3"""
+                     r"""(?:\s*,\s*points\s*=\s*[0-9.eE+-]+)?\s*\)""")
 
 
 def _unsealed(text):
-    """``sealed("topic", digest="...")`` back to ``sealed("topic")``, as in the instructor source."""
+    """``sealed("topic", digest="...", points=P)`` back to ``sealed("topic")``, as in the instructor source."""
     return _DIGEST.sub(r"\1)", text)
 
 
