@@ -212,7 +212,7 @@ def check_cv_errors(cv_errors, x, y, degrees, n_folds):
 
 
 def _kfold_errors(x, y, degrees, n_folds):
-    """Validation MSE over consecutive folds of a least-squares polynomial (lstsq) for each degree."""
+    """Validation MSE over consecutive folds of a least-squares polynomial (ml4em's lstsq fit) for each degree."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     folds = np.array_split(np.arange(x.size), n_folds)
     out = []
@@ -220,7 +220,7 @@ def _kfold_errors(x, y, degrees, n_folds):
         errors = []
         for fold in folds:
             train = np.setdiff1d(np.arange(x.size), fold)
-            theta = np.linalg.lstsq(ref.polynomial_features(x[train], degree), y[train], rcond=None)[0]
+            theta = ref.fit_least_squares(ref.polynomial_features(x[train], degree), y[train])
             errors.append(np.mean((y[fold] - ref.polynomial_features(x[fold], degree) @ theta) ** 2))
         out.append(float(np.mean(errors)))
     return np.array(out)
