@@ -42,3 +42,25 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+# --- shared by tests/test_checks_*.py: the hint a check gives, and that each hint names its own mistake only
+def hint_of(check, *args, **kwargs):
+    """The hint line of the failure of ``check(*args, **kwargs)`` ('' when the failure gives none)."""
+    from ml4em.checks import CheckFailure
+
+    with pytest.raises(CheckFailure) as failure:
+        check(*args, **kwargs)
+    lines = [line for line in str(failure.value).splitlines() if line.startswith("Hint:")]
+    return lines[0] if lines else ""
+
+
+def assert_hints(cases, keys):
+    """Each case gets the hint with its key and none of the other keys (None: a mistake without its own hint)."""
+    for label, (call, key) in cases.items():
+        hint = call()
+        for other in keys:
+            if other == key:
+                assert other in hint, f"{label}: expected the hint {other!r}, got {hint!r}"
+            else:
+                assert other not in hint, f"{label}: got the hint {other!r}, which names another mistake: {hint!r}"

@@ -6,26 +6,9 @@ import pytest
 
 from ml4em import nn
 from ml4em.checks import CheckFailure
+
+from conftest import assert_hints, hint_of
 from ml4em.checks import nn as checks
-
-
-def hint_of(check, *args, **kwargs):
-    """The hint line of the failure of ``check(*args, **kwargs)`` ('' when the failure gives none)."""
-    with pytest.raises(CheckFailure) as failure:
-        check(*args, **kwargs)
-    lines = [line for line in str(failure.value).splitlines() if line.startswith("Hint:")]
-    return lines[0] if lines else ""
-
-
-def assert_hints(cases, keys):
-    """Each case gets the hint with its key and none of the other keys (None: a mistake without its own hint)."""
-    for label, (call, key) in cases.items():
-        hint = call()
-        for other in keys:
-            if other == key:
-                assert other in hint, f"{label}: expected the hint {other!r}, got {hint!r}"
-            else:
-                assert other not in hint, f"{label}: got the hint {other!r}, which names another mistake: {hint!r}"
 
 
 # -- sigmoid ---------------------------------------------------------------------------------------------------------
