@@ -137,10 +137,16 @@ def _read_uses(folder):
     found = []
     for path in sorted(Path(folder).glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
-            for out in cell.get("outputs", []):
-                for line in (out.get("text") or "").splitlines() if out.get("output_type") == "stream" else []:
-                    if line.startswith(_USE_MARK):
+            # a long line may come in several stream outputs: join the cell's stdout before reading it
+            text = "".join(out.get("text") or "" for out in cell.get("outputs", [])
+                           if out.get("output_type") == "stream" and out.get("name") == "stdout")
+            for line in text.splitlines():
+                if line.startswith(_USE_MARK):
+                    try:
                         found += json.loads(line[len(_USE_MARK):])
+                    except ValueError:
+                        found.append({"name": "?", "own": None, "calls": 0,
+                                      "reason": f"unreadable record of own_or_package: {line[:80]!r}"})
     return found
 
 
