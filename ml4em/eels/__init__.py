@@ -19,6 +19,7 @@ Modules, one topic each:
 - :mod:`~ml4em.eels.predict`     medians, 68% bands, chi2 cut, coverage
 - :mod:`~ml4em.eels.subtract`    matching the ZLP to a spectrum and subtracting it
 - :mod:`~ml4em.eels.bandgap`     band-gap fits per replica
+- :mod:`~ml4em.eels.pipeline`    spectra to band gap in one call (regions, ensemble, subtraction, fit, warnings)
 - :mod:`~ml4em.eels.classical`   the classical ZLP subtractions it replaces (power law, reflected tail, scaled vacuum)
 - :mod:`~ml4em.eels.extrapolate` ZLPs that depend on exposure time or beam energy
 - :mod:`~ml4em.eels.image`       spectral images: clustering, ZLP per cluster, band-gap maps
@@ -41,13 +42,14 @@ from .axis import (EnergyAxis, align_zlp, check_spectra, fwhm, integrated_intens
 from .lazy import ImageMaps, LazySpectralImage, open_spectral_image, process_spectral_image
 from .lm import LMResult, train_lm
 from .model import MLPShape, forward, init_params, jacobian
+from .pipeline import SpectrumAnalysis, analyse_spectra, choose_window
 from .predict import Band, band, coverage, select_replicas
 from .regions import choose_dE1, choose_dE2, choose_regions, first_local_minimum, noise_level, smooth_spectrum
 from .replicas import TrainingSet, chi2_per_point, make_replicas, make_training_set, split_replicas
 from .subtract import match_zlp, matching_weight, subtract_zlp, subtracted_band
 from .zlp import ZLPEnsemble
 
-__all__ = ["Subtraction", "subtract_power_law", "subtract_reflected_tail", "subtract_scaled_vacuum",
+__all__ = ["SpectrumAnalysis", "analyse_spectra", "choose_window", "Subtraction", "subtract_power_law", "subtract_reflected_tail", "subtract_scaled_vacuum",
     "ImageMaps", "LazySpectralImage", "open_spectral_image", "process_spectral_image",
     "Band", "BandGapFit", "BandGapMaps", "EnergyAxis", "ImageZLP", "LMResult", "MLPShape", "TrainingSet",
     "ZLPEnsemble", "ZLPSeries", "band_gap_model", "cluster_by_thickness", "default_window", "fit_band_gap",

@@ -97,6 +97,10 @@ def default_window(dE1, peak_fwhm, first_minimum, *, above=1.0):
     return round(de0, 10), round(first_minimum + above, 10)
 
 
+#: The allowed range of the onset exponent b of every band-gap fit (direct allowed 0.5, indirect 1.5, with room).
+EXPONENT_RANGE = (0.2, 4.0)
+
+
 @dataclass
 class BandGapFit:
     """Band-gap fits of many curves.
@@ -161,7 +165,7 @@ REFINE_DTYPE = np.float64
 CHI2_RTOL = 1e-9
 
 
-def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=(0.2, 4.0), n_grid=121,
+def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=EXPONENT_RANGE, n_grid=121,
                  n_steps=30, n_jobs=None):
     """Fit ``A (E - E_BG)^b`` to every curve of ``inelastic`` inside ``window``.
 

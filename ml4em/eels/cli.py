@@ -48,7 +48,6 @@ __all__ = ["OUTPUT_FILES", "add_parser", "main", "read_spectra", "run_zlp"]
 #: The files of an output folder (besides the marker).
 OUTPUT_FILES = ("zlp_band.csv", "subtracted.csv", "band_gap.csv", "results.npz", "zlp.png", "summary.json")
 #: The allowed range of the band-gap exponent b.
-EXPONENT_RANGE = (0.2, 4.0)
 
 
 def add_parser(subparsers):
@@ -147,14 +146,13 @@ def _check_options(args):
 
 def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=None, window=None, max_chi2=None,
             uncertainty="spread", offset=None, scale=None, seed=0, progress=True):
-    """The whole analysis of ``ml4em zlp``, without writing files.
+    """The whole analysis of ``ml4em zlp``, without writing files: read the files, then
+    :func:`ml4em.eels.pipeline.analyse_spectra`.
 
     Returns
     -------
-    dict
-        Arrays and numbers (see the module docstring for their meaning);
-        ``"warnings"`` lists what makes the band gap untrustworthy
-        (:func:`ml4em.eels.cli_checks.band_gap_warnings`).
+    ml4em.eels.pipeline.SpectrumAnalysis
+        Its ``warnings`` list what makes the band gap untrustworthy.
 
     Raises
     ------
@@ -163,13 +161,7 @@ def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=No
         memory (:func:`ml4em.eels.cli_checks.check_memory`) is not available;
         all before the training.
     """
-    from .axis import align_zlp, fwhm
-    from .bandgap import default_window, fit_band_gap
-    from .model import MLPShape
-    from .predict import band
-    from .regions import choose_regions, first_local_minimum
-    from .subtract import match_zlp
-    from .zlp import ZLPEnsemble
+    from .pipeline import analyse_spectra
 
     e, sample = read_spectra(sample_paths, offset=offset, scale=scale, role="sample")
     if sample.shape[0] < 2:
@@ -182,74 +174,47 @@ def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=No
             raise CLIError(f"vacuum file {vacuum_paths[0]} has another energy axis ({ev.size} channels from "
                            f"{ev[0]:.4g} eV) than sample file {sample_paths[0]} ({e.size} channels from {e[0]:.4g} "
                            "eV); all spectra must share one energy axis.")
-    both = sample if vacuum is None else np.concatenate([sample, vacuum])
-    e0, aligned = align_zlp(e, both)
-    sample, vacuum = aligned[:sample.shape[0]], (None if vacuum is None else aligned[sample.shape[0]:])
-    for name, value in (("--dE1", dE1), ("--dE2", dE2)):
-        if value is not None and not value < e0[-1]:
-            raise CLIError(f"{name} {value} eV lies beyond the end of the energy axis ({e0[-1]:.4g} eV after "
-                           "aligning the zero-loss peak to 0 eV); choose a smaller value.")
     try:
-        dE1, dE2 = choose_regions(e0, sample, vacuum, dE1=dE1, dE2=dE2)
-        zlp = ZLPEnsemble(n_replicas, dE1=dE1, dE2=dE2, uncertainty=uncertainty, progress=progress, seed=seed)
-        checks.check_memory(n_replicas, n_channels=e0.size, n_train=int(np.sum(e0 < dE1)) + zlp.n_pseudo,
-                            shape=MLPShape(1, zlp.hidden))
-        zlp.fit(e0, sample, vacuum)
+        return analyse_spectra(e, sample, vacuum, n_replicas=n_replicas, dE1=dE1, dE2=dE2, window=window,
+                               max_chi2=max_chi2, uncertainty=uncertainty, progress=progress, seed=seed)
     except CLIError:
         raise
     except ValueError as err:
-        raise CLIError(str(err).replace("dE1=", "--dE1 ").replace("dE2=", "--dE2 ")) from err
-    keep = zlp.selected(max_chi2)
-    models = zlp.predict(e0, replicas=keep)
-    mean = sample.mean(axis=0)
-    peak_fwhm = float(fwhm(e0, mean))
-    matched = match_zlp(e0, mean, models, dE1=zlp.dE1_, dE2=zlp.dE2_, peak_fwhm=peak_fwhm)
-    inelastic = mean - matched
-    if window is None:
-        try:
-            window = default_window(zlp.dE1_, peak_fwhm, first_local_minimum(e0, sample))
-        except ValueError as err:
-            raise CLIError(f"cannot choose the band-gap fit window automatically ({err}); give --window LOW HIGH.") \
-                from err
-    try:
-        fit = fit_band_gap(e0, inelastic, window=tuple(window), exponent_range=EXPONENT_RANGE)
-    except ValueError as err:
-        raise CLIError(f"--window {window[0]} {window[1]}: {err}") from err
-    doubts = checks.band_gap_warnings(fit, window=tuple(window), scale=float(e0[1] - e0[0]),
-                                      exponent_range=EXPONENT_RANGE)
-    return {"energy_loss": e0, "sample": sample, "vacuum": vacuum, "mean": mean, "zlp": zlp, "kept": keep,
-            "warnings": doubts, "models": models, "matched": matched, "inelastic": inelastic, "fit": fit,
-            "zlp_band": band(models), "matched_band": band(matched), "inelastic_band": band(inelastic),
-            "peak_fwhm": peak_fwhm, "window": tuple(float(w) for w in window)}
+        message = str(err).replace("dE1=", "--dE1 ").replace("dE2=", "--dE2 ").replace(
+            "pass window=(low, high) in eV", "give --window LOW HIGH")
+        if window is not None and "window" in message:
+            message = f"--window {window[0]} {window[1]}: {message}"
+        raise CLIError(message) from err
 
 
 def _write_outputs(folder, res, args):
     from .plots import zlp_figure
+    from .predict import band
 
     folder = Path(folder)
-    e = res["energy_loss"]
-    zb, mb, ib = res["zlp_band"], res["matched_band"], res["inelastic_band"]
-    np.savetxt(folder / "zlp_band.csv", np.c_[e, res["mean"], zb.median, zb.low, zb.high, mb.median, mb.low, mb.high],
+    e = res.energy_loss
+    zb, mb, ib = band(res.models), band(res.matched), band(res.inelastic)
+    np.savetxt(folder / "zlp_band.csv", np.c_[e, res.mean, zb.median, zb.low, zb.high, mb.median, mb.low, mb.high],
                delimiter=",", fmt="%.8g", header="energy_loss_eV,mean_sample_counts,zlp_model_median,zlp_model_low68,"
                "zlp_model_high68,zlp_matched_median,zlp_matched_low68,zlp_matched_high68", comments="")
     np.savetxt(folder / "subtracted.csv", np.c_[e, ib.median, ib.low, ib.high], delimiter=",", fmt="%.8g",
                header="energy_loss_eV,subtracted_median,subtracted_low68,subtracted_high68", comments="")
-    fit = res["fit"]
+    fit = res.fit
     s = fit.summary()
     with open(folder / "band_gap.csv", "w") as fh:
         fh.write("quantity,median,low68,high68,units\n")
         fh.write(f"E_BG,{s['band_gap'].median:.6g},{s['band_gap'].low:.6g},{s['band_gap'].high:.6g},eV\n")
         fh.write(f"b,{s['exponent'].median:.6g},{s['exponent'].low:.6g},{s['exponent'].high:.6g},dimensionless\n")
-        fh.write(f"window_low,{res['window'][0]:.6g},,,eV\nwindow_high,{res['window'][1]:.6g},,,eV\n")
-    zlp = res["zlp"]
-    np.savez_compressed(folder / "results.npz", energy_loss=e, sample=res["sample"],
-                        vacuum=np.zeros((0, e.size)) if res["vacuum"] is None else res["vacuum"],
-                        zlp_replicas=res["models"], matched_zlp_replicas=res["matched"],
-                        subtracted_replicas=res["inelastic"], band_gap=fit.band_gap, exponent=fit.exponent,
-                        amplitude=fit.amplitude, fit_chi2=fit.chi2, window=np.array(res["window"]),
-                        chi2=zlp.chi2_, val_chi2=zlp.val_chi2_, kept=res["kept"], dE1=zlp.dE1_, dE2=zlp.dE2_)
-    fig = zlp_figure(e, res["mean"], zb, ib, fit, dE1=zlp.dE1_, dE2=zlp.dE2_,
-                     title=f"ml4em zlp: {len(args.samples)} sample file(s), {int(res['kept'].sum())} of "
+        fh.write(f"window_low,{res.window[0]:.6g},,,eV\nwindow_high,{res.window[1]:.6g},,,eV\n")
+    zlp = res.zlp
+    np.savez_compressed(folder / "results.npz", energy_loss=e, sample=res.sample,
+                        vacuum=np.zeros((0, e.size)) if res.vacuum is None else res.vacuum,
+                        zlp_replicas=res.models, matched_zlp_replicas=res.matched,
+                        subtracted_replicas=res.inelastic, band_gap=fit.band_gap, exponent=fit.exponent,
+                        amplitude=fit.amplitude, fit_chi2=fit.chi2, window=np.array(res.window),
+                        chi2=zlp.chi2_, val_chi2=zlp.val_chi2_, kept=res.kept, dE1=zlp.dE1_, dE2=zlp.dE2_)
+    fig = zlp_figure(e, res.mean, zb, ib, fit, dE1=zlp.dE1_, dE2=zlp.dE2_,
+                     title=f"ml4em zlp: {len(args.samples)} sample file(s), {int(res.kept.sum())} of "
                      f"{len(zlp.chi2_)} replicas")
     fig.savefig(folder / "zlp.png", dpi=120)
     import matplotlib.pyplot as plt
@@ -257,16 +222,16 @@ def _write_outputs(folder, res, args):
     plt.close(fig)
     summary = {
         "samples": [str(p) for p in args.samples], "vacuum": [str(p) for p in (args.vacuum or [])],
-        "n_replicas": len(zlp.chi2_), "n_kept": int(res["kept"].sum()), "max_chi2": args.max_chi2,
+        "n_replicas": len(zlp.chi2_), "n_kept": int(res.kept.sum()), "max_chi2": args.max_chi2,
         "uncertainty": args.uncertainty, "seed": args.seed, "dE1_eV": zlp.dE1_, "dE2_eV": zlp.dE2_,
-        "zlp_fwhm_eV": res["peak_fwhm"], "window_eV": list(res["window"]),
+        "zlp_fwhm_eV": res.peak_fwhm, "window_eV": list(res.window),
         "band_gap_eV": {"median": float(s["band_gap"].median), "low68": float(s["band_gap"].low),
                         "high68": float(s["band_gap"].high)},
         "exponent_b": {"median": float(s["exponent"].median), "low68": float(s["exponent"].low),
                        "high68": float(s["exponent"].high)},
         "val_chi2_median": float(np.median(zlp.val_chi2_)), "training_seconds": zlp.fit_seconds_,
         "iterations": int(zlp.iterations_),
-        "warnings": res["warnings"], "files": list(OUTPUT_FILES),
+        "zlp_share_at_onset": res.zlp_share, "warnings": res.warnings, "files": list(OUTPUT_FILES),
     }
     with open(folder / "summary.json", "w") as fh:
         json.dump(summary, fh, indent=2)

@@ -1,0 +1,287 @@
+"""The replica method from spectra to band gap, in one call: :func:`analyse_spectra`.
+
+The chain, each step defined once in its own module:
+
+1. the spectra are checked (:func:`ml4em.eels.check_spectra`) and their zero-loss peaks aligned to 0 eV
+   together, sample and vacuum (:func:`ml4em.eels.align_zlp`);
+2. ``dE1`` and ``dE2`` are chosen (:func:`ml4em.eels.choose_regions`) unless given;
+3. the ZLP ensemble is trained on the sample spectra (:class:`ml4em.eels.ZLPEnsemble`), after a check that its
+   memory is available (:func:`ml4em.eels.cli_checks.check_memory`);
+4. every kept replica is matched to the mean sample spectrum and subtracted (:func:`ml4em.eels.match_zlp`);
+5. the band gap is fitted per replica (:func:`ml4em.eels.fit_band_gap`) in the window of
+   :func:`choose_window`, and what makes the number untrustworthy is listed
+   (:func:`ml4em.eels.cli_checks.band_gap_warnings`, :func:`resolution_warnings`).
+
+``ml4em zlp`` (:mod:`ml4em.eels.cli`), tutorial 08's package version and the dispersion sweep
+(``benchmarks/dispersion.py``, ``tests/test_eels_dispersion.py``) call it; spectral images use the same steps per
+cluster and per pixel (:mod:`ml4em.eels.image`, :mod:`ml4em.eels.lazy`), with the window of :func:`choose_window`.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .bandgap import EXPONENT_RANGE, default_window
+
+__all__ = ["SpectrumAnalysis", "analyse_spectra", "choose_window", "resolution_warnings", "subtraction_warnings",
+           "zlp_share", "MIN_PEAK_CHANNELS", "MAX_ZLP_SHARE"]
+
+#: Channels the ZLP's FWHM must span for dE1 and the fit window to be chosen automatically: below this, the peak's
+#: width, its first minimum and the onset are each placed to within a channel that is a large part of the width.
+MIN_PEAK_CHANNELS = 4.0
+
+#: Largest share of the counts that the subtracted ZLP may make up where the onset rises (the first third of the way
+#: from the fitted E_BG to the window's end). Above it, the onset is what remains of a difference of two similar
+#: numbers, and E_BG depends on how the ZLP model bridges dE1 to dE2 more than its band shows. Set from the
+#: dispersion sweep (tests/test_eels_dispersion.py, benchmarks/classical.py; E_BG 1.6 eV, seeds 0-2): with shares
+#: up to 0.14 (ZLP FWHM 0.1 eV) every automatic E_BG was within 20 meV of the truth; at 0.23-0.27 (0.25 eV) 3 of 9
+#: were 55-77 meV off, and above 0.4 (0.5 eV) all were 25-240 meV off.
+MAX_ZLP_SHARE = 0.2
+
+
+def choose_window(energy_loss, mean, *, dE1, peak_fwhm, where="the mean spectrum"):
+    """The automatic band-gap fit window of a spectrum: :func:`ml4em.eels.default_window` at its first minimum.
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+        Aligned axis (ZLP at 0 eV).
+    mean : ndarray of shape (n_channels,) or (n_spectra, n_channels), counts
+        The spectrum (or spectra) whose first local minimum above the peak sets the window's upper end.
+    dE1, peak_fwhm : float, eV
+    where : str
+        Names the spectrum in the error message (a file, a cluster).
+
+    Returns
+    -------
+    (float, float), eV
+
+    Raises
+    ------
+    ValueError
+        When the spectrum has no first minimum above ``(FWHM + dE1) / 2``; the message says to pass a window.
+    """
+    from .regions import first_local_minimum
+
+    try:
+        return default_window(dE1, peak_fwhm, first_local_minimum(energy_loss, mean))
+    except ValueError as err:
+        raise ValueError(f"cannot choose the band-gap fit window of {where} automatically ({err}); pass "
+                         "window=(low, high) in eV.") from err
+
+
+def resolution_warnings(energy_loss, peak_fwhm, *, automatic):
+    """Warnings when the ZLP is too narrow on this axis for the automatic choices to be trusted.
+
+    Parameters
+    ----------
+    energy_loss : ndarray, eV
+    peak_fwhm : float, eV
+    automatic : bool
+        Whether dE1 or the window were chosen automatically (a user's choice is not second-guessed).
+
+    Returns
+    -------
+    list of str
+    """
+    step = float((energy_loss[-1] - energy_loss[0]) / (len(energy_loss) - 1))
+    channels = peak_fwhm / step
+    if not automatic or channels >= MIN_PEAK_CHANNELS:
+        return []
+    return [f"the zero-loss peak is {peak_fwhm:.3g} eV wide, {channels:.1f} channels of {step:.3g} eV: fewer than "
+            f"{MIN_PEAK_CHANNELS:g}, so the automatic dE1 and fit window rest on a peak the axis barely resolves and "
+            "the band gap may be off by more than its band. Give dE1/dE2 and the window (--dE1, --dE2, --window) "
+            "from a look at the spectrum, or record it at a finer dispersion."]
+
+
+def subtraction_warnings(energy_loss, mean, matched, *, band_gap, window):
+    """Warnings when the subtraction, not the data, decides the band gap.
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+    mean : ndarray of shape (n_channels,), counts
+        The spectrum the ZLP was subtracted from.
+    matched : ndarray of shape (n_replicas, n_channels), counts
+        The matched ZLP of every replica.
+    band_gap : float, eV
+        The median fitted E_BG.
+    window : (float, float), eV
+
+    Returns
+    -------
+    list of str
+        One when the ZLP makes up more than :data:`MAX_ZLP_SHARE` of the counts where the onset rises
+        (:func:`zlp_share`). (A fitted E_BG below dE1 is not flagged: with a power-law onset the signal just above
+        E_BG is small, and the published WS2 analysis fits 1.6 eV with dE1 = 1.8 eV.)
+    """
+    out = []
+    share = zlp_share(energy_loss, mean, matched, band_gap=band_gap, window=window)
+    if np.isfinite(share) and share > MAX_ZLP_SHARE:
+        high = band_gap + (window[1] - band_gap) / 3.0
+        out.append(f"where the onset rises ({band_gap:.3g}-{high:.3g} eV) the subtracted ZLP is {share:.0%} of the "
+                   f"counts (more than {MAX_ZLP_SHARE:.0%}): the ZLP's tail buries the onset, and E_BG depends on how "
+                   "the model bridges dE1 to dE2 more than its band shows (on synthetic spectra with such shares it "
+                   "was off by up to a few tenths of an eV). A narrower ZLP (monochromator, thinner area) or a "
+                   "specimen with a stronger onset gives a number to trust.")
+    return out
+
+
+def zlp_share(energy_loss, mean, matched, *, band_gap, window):
+    """The median share of the counts that the matched ZLP makes up where the onset rises, or NaN.
+
+    "Where the onset rises" is the first third of the way from ``band_gap`` to the end of ``window``; NaN when
+    ``band_gap`` is not finite or that range holds fewer than 2 channels. Parameters as for
+    :func:`subtraction_warnings`.
+    """
+    if not np.isfinite(band_gap):
+        return float("nan")
+    e = np.asarray(energy_loss, dtype=float)
+    rise = (e >= band_gap) & (e <= band_gap + (window[1] - band_gap) / 3.0)
+    if rise.sum() < 2:
+        return float("nan")
+    return float(np.median(np.median(matched, axis=0)[rise] / np.maximum(np.asarray(mean, dtype=float)[rise], 1e-300)))
+
+
+@dataclass
+class SpectrumAnalysis:
+    """The result of :func:`analyse_spectra`: every step from the aligned spectra to the band gap.
+
+    Attributes
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+        Axis after aligning the ZLPs to 0 eV.
+    sample : ndarray of shape (n_sample, n_channels), counts
+        Aligned sample spectra.
+    vacuum : ndarray of shape (n_vacuum, n_channels) or None, counts
+    mean : ndarray of shape (n_channels,), counts
+        Mean sample spectrum, the one the ZLP is subtracted from.
+    zlp : ZLPEnsemble
+        The trained ensemble (``dE1_``, ``dE2_``, ``chi2_``, ...).
+    kept : ndarray of bool, shape (n_replicas,)
+        Replicas kept by the chi2 cut.
+    models : ndarray of shape (n_kept, n_channels), counts
+        ZLP of each kept replica.
+    matched : ndarray of shape (n_kept, n_channels), counts
+        Each model matched to ``mean``.
+    inelastic : ndarray of shape (n_kept, n_channels), counts
+        ``mean - matched``.
+    fit : BandGapFit
+        One fit per kept replica.
+    peak_fwhm : float, eV
+    window : (float, float), eV
+    warnings : list of str
+        What makes the band gap untrustworthy (empty when nothing does).
+    """
+
+    energy_loss: np.ndarray
+    sample: np.ndarray
+    vacuum: object
+    mean: np.ndarray
+    zlp: object
+    kept: np.ndarray
+    models: np.ndarray
+    matched: np.ndarray
+    inelastic: np.ndarray
+    fit: object
+    peak_fwhm: float
+    window: tuple
+    warnings: list = field(default_factory=list)
+
+    @property
+    def band_gap(self):
+        """Median and 68% interval of E_BG over the replicas (:meth:`ml4em.eels.BandGapFit.summary`)."""
+        return self.fit.summary()["band_gap"]
+
+    @property
+    def zlp_share(self):
+        """Share of the counts that the subtracted ZLP makes up where the onset rises (:func:`zlp_share`)."""
+        return zlp_share(self.energy_loss, self.mean, self.matched, band_gap=float(self.band_gap.median),
+                         window=self.window)
+
+
+def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=None, dE2=None, window=None,
+                    max_chi2=None, uncertainty="spread", progress=False, seed=None, **ensemble):
+    """Train the ZLP ensemble on ``sample``, subtract it from the mean spectrum and fit the band gap per replica.
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+        Uniform, increasing axis with the ZLP inside it.
+    sample : ndarray of shape (n_sample, n_channels), counts
+        At least 2 spectra of the specimen under the same conditions.
+    vacuum : ndarray of shape (n_vacuum, n_channels), counts, optional
+        Spectra in vacuum on the same axis (they set dE2).
+    n_replicas : int, default 100
+    dE1, dE2 : float, eV, optional
+        Default: :func:`ml4em.eels.choose_regions`.
+    window : (float, float), eV, optional
+        Band-gap fit window; default :func:`choose_window` on the sample spectra.
+    max_chi2 : float, optional
+        Keep the replicas with chi2 per point at most this (all by default).
+    uncertainty : {"spread", "mean"}
+        Meaning of the per-channel sigma of the replicas (:mod:`ml4em.eels.replicas`).
+    progress : bool
+    seed : int, numpy.random.Generator or None
+    **ensemble
+        Passed to :class:`ml4em.eels.ZLPEnsemble` (``max_iter``, ``hidden``, ``n_jobs``, ...).
+
+    Returns
+    -------
+    SpectrumAnalysis
+
+    Raises
+    ------
+    ValueError
+        For spectra on another axis, fewer than 2 sample spectra, regions outside the axis, no automatic window,
+        or an ``n_replicas`` whose memory is not available; all before the training.
+    """
+    from . import cli_checks
+    from .axis import align_zlp, check_spectra, fwhm
+    from .bandgap import fit_band_gap
+    from .model import MLPShape
+    from .regions import choose_regions
+    from .subtract import match_zlp
+    from .zlp import ZLPEnsemble
+
+    e, s = check_spectra(energy_loss, sample, name="sample")
+    s = np.atleast_2d(s)
+    if s.ndim != 2 or s.shape[0] < 2:
+        raise ValueError(f"sample holds {1 if s.ndim == 1 else s.shape[0]} spectrum; at least 2 spectra taken under "
+                         "the same conditions are needed to estimate the uncertainty from their spread.")
+    v = None
+    if vacuum is not None:
+        _, v = check_spectra(e, vacuum, name="vacuum")
+        v = np.atleast_2d(v)
+    both = s if v is None else np.concatenate([s, v])
+    e0, aligned = align_zlp(e, both)
+    s, v = aligned[:s.shape[0]], (None if v is None else aligned[s.shape[0]:])
+    for name, value in (("dE1", dE1), ("dE2", dE2)):
+        if value is not None and not value < e0[-1]:
+            raise ValueError(f"{name}={value} eV lies beyond the end of the energy axis ({e0[-1]:.4g} eV after "
+                             "aligning the zero-loss peak to 0 eV); choose a smaller value.")
+    automatic = dE1 is None or window is None
+    dE1, dE2 = choose_regions(e0, s, v, dE1=dE1, dE2=dE2)
+    zlp = ZLPEnsemble(n_replicas, dE1=dE1, dE2=dE2, uncertainty=uncertainty, progress=progress, seed=seed,
+                      **ensemble)
+    cli_checks.check_memory(n_replicas, n_channels=e0.size, n_train=int(np.sum(e0 < dE1)) + zlp.n_pseudo,
+                            shape=MLPShape(1, zlp.hidden))
+    mean = s.mean(axis=0)
+    peak_fwhm = float(fwhm(e0, mean))
+    if window is None:
+        window = choose_window(e0, s, dE1=dE1, peak_fwhm=peak_fwhm, where="the sample spectra")
+    window = tuple(float(w) for w in window)
+    zlp.fit(e0, s, v)
+    keep = zlp.selected(max_chi2)
+    models = zlp.predict(e0, replicas=keep)
+    matched = match_zlp(e0, mean, models, dE1=zlp.dE1_, dE2=zlp.dE2_, peak_fwhm=peak_fwhm)
+    inelastic = mean - matched
+    fit = fit_band_gap(e0, inelastic, window=window, exponent_range=EXPONENT_RANGE)
+    doubts = resolution_warnings(e0, peak_fwhm, automatic=automatic)
+    doubts += subtraction_warnings(e0, mean, matched, band_gap=float(fit.summary()["band_gap"].median),
+                                   window=window)
+    doubts += cli_checks.band_gap_warnings(fit, window=window, scale=float(e0[1] - e0[0]),
+                                           exponent_range=EXPONENT_RANGE)
+    return SpectrumAnalysis(energy_loss=e0, sample=s, vacuum=v, mean=mean, zlp=zlp, kept=keep, models=models,
+                            matched=matched, inelastic=inelastic, fit=fit, peak_fwhm=peak_fwhm, window=window,
+                            warnings=doubts)
