@@ -21,7 +21,7 @@ FWHMS = (0.05, 0.1, 0.25, 0.5)  # eV
 TOLERANCE = 0.05  # eV
 # well resolved (FWHM of 4 channels or more) and narrow enough that the ZLP is a small part of the counts where the
 # onset rises
-TRUSTED = {(s, 0.1) for s in SCALES if 0.1 / s > 4}
+TRUSTED = {(s, f) for s in SCALES for f in (0.1, 0.25) if f / s > 4}
 
 
 def _analysis(scale, peak_fwhm, seed):
@@ -29,7 +29,7 @@ def _analysis(scale, peak_fwhm, seed):
     sample = make_lowloss_spectrum(e, n_spectra=5, zlp_fwhm=peak_fwhm, seed=seed, **SPECIMEN)
     vacuum = make_lowloss_spectrum(e, n_spectra=3, zlp_fwhm=peak_fwhm, zlp_tail=SPECIMEN["zlp_tail"],
                                    t_over_lambda=1e-6, seed=seed + 1000)
-    return analyse_spectra(e, sample.counts, vacuum.counts, n_replicas=16, n_jobs=1, seed=seed)
+    return analyse_spectra(e, sample.counts, vacuum.counts, n_replicas=32, n_jobs=1, seed=seed)
 
 
 @pytest.mark.parametrize("scale", SCALES)
