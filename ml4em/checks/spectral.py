@@ -287,7 +287,7 @@ def cluster_band_gaps(energy_loss, counts, labels, train_zlp, clusters, *, scale
         zlp = np.asarray(model.predict(e), dtype=float)
         zlps = _scaled(zlp, spectra, near) if scale else np.broadcast_to(zlp[:, None, :], (zlp.shape[0],) + spectra.shape)
         inelastic = eels.subtract_zlp(e, spectra, zlps, dE1=model.dE1_, dE2=model.dE2_, peak_fwhm=width)
-        window = eels.default_window(model.dE1_, width, eels.first_local_minimum(e, mean))
+        window = eels.choose_window(e, mean, dE1=model.dE1_, peak_fwhm=width)
         # each pixel's fit weighted by its own noise, sqrt of its median counts over the replicas (at least 1):
         # the rule of ml4em.eels.fit_pixel_band_gaps
         sigma = np.sqrt(np.maximum(np.median(inelastic, axis=0), 1.0)) if own_noise else None

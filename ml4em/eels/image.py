@@ -28,13 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .axis import align_zlp, check_spectra, fwhm, t_over_lambda
-from .bandgap import default_window, fit_band_gap
-from .regions import choose_dE2, first_local_minimum
+from .bandgap import fit_band_gap
+from .regions import choose_dE2
 from .subtract import subtract_zlp
 from .zlp import ZLPEnsemble
 
 __all__ = ["load_spectral_image", "thickness_map", "cluster_by_thickness", "BandGapMaps", "ImageZLP",
-           "vacuum_clusters", "sample_pixels", "fit_pixel_band_gaps", "MAP_NAMES"]
+           "vacuum_clusters", "sample_pixels", "fit_pixel_band_gaps", "train_cluster_models", "cluster_reference",
+           "fit_cluster_pixels", "MAP_NAMES"]
 
 #: The maps of a spectral image, in :class:`BandGapMaps` and in :func:`fit_pixel_band_gaps`.
 MAP_NAMES = ("band_gap", "band_gap_low", "band_gap_high", "exponent", "fit_ok")
@@ -247,6 +248,129 @@ def fit_pixel_band_gaps(energy_loss, spectra, zlp, scale, *, dE1, dE2, peak_fwhm
     return maps, int(fit.band_gap.size)
 
 
+def train_cluster_models(energy_loss, labels, centres, gather, *, n_replicas, max_spectra, vacuum_threshold, rng,
+                         **ensemble):
+    """Step 3 of the module text: a ZLP ensemble per specimen cluster, and dE2 from the vacuum pixels.
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+        The aligned axis.
+    labels : ndarray of int, shape (n_pixels,)
+        Cluster of every pixel (flat).
+    centres : ndarray of shape (n_clusters,)
+        Mean t/lambda of each cluster, ascending.
+    gather : callable
+        ``gather(flat_indices)`` returns the aligned spectra of those pixels, shape (n, n_channels): an index into
+        an array in memory (:class:`ImageZLP`) or a read of the chunks that hold them (:mod:`ml4em.eels.lazy`).
+    n_replicas, max_spectra, vacuum_threshold
+        As for :class:`ImageZLP`.
+    rng : numpy.random.Generator
+        Draws the training pixels and seeds the ensembles, in cluster order.
+    **ensemble
+        Passed to every :class:`ml4em.eels.ZLPEnsemble`.
+
+    Returns
+    -------
+    models : dict of int to ZLPEnsemble
+        One per specimen cluster with at least 2 pixels.
+    vacuum : tuple of int
+        The vacuum clusters (:func:`vacuum_clusters`).
+    dE2 : float or None
+        From the vacuum pixels (None without vacuum: each model chooses its own).
+    """
+    labels = np.asarray(labels).ravel()
+    vacuum = vacuum_clusters(centres, vacuum_threshold)
+    vacuum_spectra, dE2 = None, None
+    if vacuum:
+        vacuum_spectra = gather(sample_pixels(np.isin(labels, vacuum), max_spectra, rng))
+        dE2 = choose_dE2(energy_loss, vacuum_spectra)
+    models = {}
+    for k in range(len(centres)):
+        if k in vacuum:
+            continue
+        spectra = gather(sample_pixels(labels == k, max_spectra, rng))
+        if spectra.shape[0] < 2:
+            warnings.warn(f"cluster {k} has fewer than 2 pixels; it gets no ZLP model (NaN in the maps).",
+                          stacklevel=3)
+            continue
+        models[k] = ZLPEnsemble(n_replicas, dE2=dE2, seed=rng, **ensemble).fit(energy_loss, spectra, vacuum_spectra)
+    return models, vacuum, dE2
+
+
+def cluster_reference(energy_loss, model, mean, *, window=None, where="a cluster"):
+    """What the band-gap step needs of one cluster: its replicas' ZLP for the cluster mean, the window, the peak.
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+    model : ZLPEnsemble
+        The cluster's fitted model.
+    mean : ndarray of shape (n_channels,), counts
+        The cluster's mean spectrum over all its pixels (the reference every pixel is scaled against).
+    window : (float, float), eV, optional
+        Default: :func:`ml4em.eels.pipeline.choose_window` on ``mean``.
+    where : str
+        Names the cluster in an error.
+
+    Returns
+    -------
+    dict
+        ``zlp`` (n_replicas, n_channels), ``window``, ``near`` (the channels within half the FWHM of 0 eV),
+        ``peak_counts`` (the mean's counts there), ``peak_fwhm``, ``dE1``, ``dE2``.
+
+    Raises
+    ------
+    ValueError
+        When the window cannot be chosen automatically (the message names ``where``).
+    """
+    from .pipeline import choose_window
+
+    e = np.asarray(energy_loss, dtype=float)
+    peak_fwhm = float(fwhm(e, mean))
+    if window is None:
+        window = choose_window(e, mean, dE1=model.dE1_, peak_fwhm=peak_fwhm, where=where)
+    near = np.abs(e) <= peak_fwhm / 2
+    return {"zlp": model.predict(e), "window": tuple(float(w) for w in window), "near": near,
+            "peak_counts": float(np.asarray(mean)[near].sum()), "peak_fwhm": peak_fwhm, "dE1": float(model.dE1_),
+            "dE2": float(model.dE2_)}
+
+
+def fit_cluster_pixels(energy_loss, spectra, ref, *, batch=256, n_jobs=None):
+    """The band-gap maps of some pixels of one cluster, ``batch`` pixels per :func:`fit_pixel_band_gaps` call.
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+    spectra : ndarray of shape (n_pixels, n_channels), counts
+        Aligned spectra of pixels of the cluster.
+    ref : dict
+        :func:`cluster_reference` of the cluster; each pixel's ZLP is scaled by its counts in ``ref["near"]``
+        over ``ref["peak_counts"]``.
+    batch : int
+        Pixels per fit call (bounds the memory: ``n_replicas * batch`` curves).
+    n_jobs : int, optional
+        Threads of :func:`ml4em.eels.fit_band_gap`.
+
+    Returns
+    -------
+    maps : dict of str to ndarray of shape (n_pixels,)
+    n_fits : int
+    """
+    spectra = np.asarray(spectra, dtype=float)
+    scale = spectra[:, ref["near"]].sum(axis=1) / ref["peak_counts"]
+    out = {k: np.full(spectra.shape[0], np.nan) for k in MAP_NAMES}
+    n_fits = 0
+    for start in range(0, spectra.shape[0], int(batch)):
+        sel = slice(start, start + int(batch))
+        maps, n = fit_pixel_band_gaps(energy_loss, spectra[sel], ref["zlp"], scale[sel], dE1=ref["dE1"],
+                                      dE2=ref["dE2"], peak_fwhm=ref["peak_fwhm"], window=ref["window"], n_jobs=n_jobs)
+        n_fits += n
+        for name, values in maps.items():
+            out[name][sel] = values
+    return out, n_fits
+
+
 class ImageZLP:
     """ZLP models per thickness cluster of a spectral image, and its band-gap maps.
 
@@ -304,29 +428,11 @@ class ImageZLP:
         self.thickness_ = thickness_map(e, c)
         self.labels_, self.centres_ = cluster_by_thickness(self.thickness_, self.n_clusters, seed=rng)
         flat = c.reshape(-1, e.size)
-        labels = self.labels_.ravel()
-        self.vacuum_clusters_ = vacuum_clusters(self.centres_, self.vacuum_threshold)
+        self.models_, self.vacuum_clusters_, self.dE2_ = train_cluster_models(
+            e, self.labels_, self.centres_, lambda idx: flat[idx], n_replicas=self.n_replicas,
+            max_spectra=self.max_spectra, vacuum_threshold=self.vacuum_threshold, rng=rng, **self.ensemble)
         self.vacuum_cluster_ = self.vacuum_clusters_[0] if self.vacuum_clusters_ else None
-        vacuum = None
-        self.dE2_ = None
-        if self.vacuum_clusters_:
-            vacuum = self._subset(flat, np.isin(labels, self.vacuum_clusters_), rng)
-            self.dE2_ = choose_dE2(e, vacuum)
-        self.models_ = {}
-        for k in range(int(self.n_clusters)):
-            if k in self.vacuum_clusters_:
-                continue
-            spectra = self._subset(flat, labels == k, rng)
-            if spectra.shape[0] < 2:
-                warnings.warn(f"cluster {k} has fewer than 2 pixels; it gets no ZLP model (NaN in the maps).",
-                              stacklevel=2)
-                continue
-            model = ZLPEnsemble(self.n_replicas, dE2=self.dE2_, seed=rng, **self.ensemble)
-            self.models_[k] = model.fit(e, spectra, vacuum)
         return self
-
-    def _subset(self, flat, mask, rng):
-        return flat[sample_pixels(mask, self.max_spectra, rng)]
 
     def _check_fitted(self):
         if not hasattr(self, "models_"):
@@ -341,7 +447,7 @@ class ImageZLP:
             The image given to :meth:`fit` (it is aligned the same way).
         window : (float, float), eV, optional
             Fit window for all clusters; default per cluster
-            (:func:`ml4em.eels.bandgap.default_window` on the cluster's mean spectrum).
+            (:func:`ml4em.eels.pipeline.choose_window` on the cluster's mean spectrum).
         chunk : int
             Pixels per batch (bounds the memory): one call of
             :func:`ml4em.eels.fit_band_gap` fits ``n_replicas * chunk`` curves.
@@ -349,6 +455,11 @@ class ImageZLP:
         Returns
         -------
         BandGapMaps
+
+        Raises
+        ------
+        ValueError
+            When a cluster's window cannot be chosen automatically (pass ``window=``).
         """
         self._check_fitted()
         _, c = align_zlp(self.energy_loss_, np.asarray(counts, dtype=float))
@@ -357,30 +468,11 @@ class ImageZLP:
         labels = self.labels_.ravel()
         shape = self.labels_.shape
         out = {k: np.full(flat.shape[0], np.nan) for k in MAP_NAMES}
-        n_jobs = self.ensemble.get("n_jobs")
         for k, model in self.models_.items():
             pixels = np.flatnonzero(labels == k)
-            mean = flat[pixels].mean(axis=0)
-            peak_fwhm = float(fwhm(e, mean))
-            win = window if window is not None else self._window(e, model, mean, peak_fwhm)
-            near = np.abs(e) <= peak_fwhm / 2
-            zlp = model.predict(e)
-            # each replica's ZLP scaled to the pixel's counts in the peak (the cluster mean's peak is the reference)
-            scale = flat[:, near].sum(axis=1) / mean[near].sum()
-            for start in range(0, pixels.size, int(chunk)):
-                sel = pixels[start:start + int(chunk)]
-                maps, _ = fit_pixel_band_gaps(e, flat[sel], zlp, scale[sel], dE1=model.dE1_, dE2=model.dE2_,
-                                              peak_fwhm=peak_fwhm, window=win, n_jobs=n_jobs)
-                for name, values in maps.items():
-                    out[name][sel] = values
+            ref = cluster_reference(e, model, flat[pixels].mean(axis=0), window=window,
+                                    where=f"cluster {k}")
+            maps, _ = fit_cluster_pixels(e, flat[pixels], ref, batch=chunk, n_jobs=self.ensemble.get("n_jobs"))
+            for name, values in maps.items():
+                out[name][pixels] = values
         return BandGapMaps(**{k: v.reshape(shape) for k, v in out.items()})
-
-    @staticmethod
-    def _window(e, model, mean, peak_fwhm):
-        try:
-            return default_window(model.dE1_, peak_fwhm, first_local_minimum(e, mean))
-        except ValueError:
-            de0 = (peak_fwhm + model.dE1_) / 2
-            warnings.warn(f"no first minimum in a cluster's mean spectrum; fitting the band gap from {de0:.2f} to "
-                          f"{model.dE1_ + 1.0:.2f} eV. Pass window= to choose.", stacklevel=3)
-            return de0, model.dE1_ + 1.0

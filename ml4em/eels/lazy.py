@@ -20,7 +20,7 @@ step a pass over the chunks or a small computation on the client:
 5. per chunk, each replica's ZLP scaled to the pixel's peak, subtracted
    (:func:`ml4em.eels.subtract_zlp`) and the band gap fitted per replica
    (:func:`ml4em.eels.fit_band_gap`), in the fit window of the cluster's
-   mean spectrum (:func:`ml4em.eels.default_window`): the steps of
+   mean spectrum (:func:`ml4em.eels.pipeline.choose_window`): the steps of
    :meth:`ml4em.eels.ImageZLP.band_gap_maps`, with the cluster's reference
    spectrum taken over the whole image, not over the chunk, and the fit's
    sigma from each pixel's own replicas (fit_band_gap's default rule takes
@@ -45,13 +45,12 @@ Used in: ``ml4em zlp-image`` (:mod:`ml4em.eels.cli_image`) and benchmarks/spectr
 
 import json
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .image import MAP_NAMES, sample_pixels, vacuum_clusters
+from .image import MAP_NAMES, cluster_reference, train_cluster_models, vacuum_clusters
 
 __all__ = ["IMAGE_SUFFIXES", "LazySpectralImage", "ImageMaps", "ChunkStore", "StoreMismatch",
            "open_spectral_image", "align_to_axis", "estimate_chunk_memory_bytes", "dask_runner",
@@ -518,8 +517,8 @@ def _sums_block(block, labels, energy_loss, axis, n_clusters):
 
 
 def _maps_block(block, labels, energy_loss, axis, refs, batch):
-    """Step 5 on one chunk: :func:`ml4em.eels.image.fit_pixel_band_gaps` per cluster, with global references."""
-    from .image import fit_pixel_band_gaps
+    """Step 5 on one chunk: :func:`ml4em.eels.image.fit_cluster_pixels` per cluster, with global references."""
+    from .image import fit_cluster_pixels
 
     flat = align_to_axis(energy_loss, np.asarray(block, dtype=float), axis).reshape(-1, axis.size)
     lab = np.asarray(labels).ravel()
@@ -527,16 +526,11 @@ def _maps_block(block, labels, energy_loss, axis, refs, batch):
     n_fits = 0
     for k, ref in refs.items():
         pixels = np.flatnonzero(lab == k)
-        if pixels.size == 0:
-            continue
-        scale = flat[:, ref["near"]].sum(axis=1) / ref["peak_counts"]
-        for start in range(0, pixels.size, int(batch)):
-            sel = pixels[start:start + int(batch)]
-            maps, n = fit_pixel_band_gaps(axis, flat[sel], ref["zlp"], scale[sel], dE1=ref["dE1"], dE2=ref["dE2"],
-                                          peak_fwhm=ref["peak_fwhm"], window=ref["window"], n_jobs=1)
+        if pixels.size:
+            maps, n = fit_cluster_pixels(axis, flat[pixels], ref, batch=batch, n_jobs=1)
             n_fits += n
             for name, values in maps.items():
-                out[name][sel] = values
+                out[name][pixels] = values
     shape = np.shape(labels)
     return {k: v.reshape(shape) for k, v in out.items()}, n_fits
 
@@ -567,7 +561,7 @@ def process_spectral_image(image, *, n_clusters=5, n_replicas=30, max_spectra=64
         As for :class:`ml4em.eels.ImageZLP`.
     window : (float, float), eV, optional
         Band-gap fit window for all clusters; default per cluster
-        (:func:`ml4em.eels.default_window` on the cluster's mean spectrum).
+        (:func:`ml4em.eels.pipeline.choose_window` on the cluster's mean spectrum).
     batch : int, default 256
         Pixels per call of :func:`ml4em.eels.fit_band_gap` inside a chunk task.
     cluster_sample : int, optional
@@ -607,11 +601,7 @@ def process_spectral_image(image, *, n_clusters=5, n_replicas=30, max_spectra=64
 
     import dask
 
-    from .axis import fwhm
-    from .bandgap import default_window
     from .image import BandGapMaps, cluster_by_thickness
-    from .regions import choose_dE2, first_local_minimum
-    from .zlp import ZLPEnsemble
 
     if not isinstance(image, LazySpectralImage):
         image = open_spectral_image(image)
@@ -675,8 +665,7 @@ def process_spectral_image(image, *, n_clusters=5, n_replicas=30, max_spectra=64
             bounds = (centres_t[1:] + centres_t[:-1]) / 2  # nearest centre in 1-D
             labels = np.searchsorted(bounds, thickness)
         flat_labels = labels.ravel()
-        vacuum = vacuum_clusters(centres_t, vacuum_threshold)
-        vacuum_cluster = vacuum[0] if vacuum else None
+        vacuum_cluster = (vacuum_clusters(centres_t, vacuum_threshold) or (None,))[0]
         label_blocks = [[labels[ys, xs] for xs in _block_slices(image.counts.chunks[1])]
                         for ys in _block_slices(image.counts.chunks[0])]
         step = chunk_store.load_step("clusters") if chunk_store else None
@@ -694,37 +683,13 @@ def process_spectral_image(image, *, n_clusters=5, n_replicas=30, max_spectra=64
 
         # step 4: one ensemble per specimen cluster (ImageZLP.fit's order of random numbers)
         t0 = time.perf_counter()
-        skip, vacuum, dE2 = vacuum, None, None
-        if skip:
-            vacuum = _gather(runner, image, sample_pixels(np.isin(flat_labels, skip), max_spectra, rng), axis)
-            dE2 = choose_dE2(axis, vacuum)
-        models = {}
-        for k in range(int(n_clusters)):
-            if k in skip:
-                continue
-            spectra = _gather(runner, image, sample_pixels(flat_labels == k, max_spectra, rng), axis)
-            if spectra.shape[0] < 2:
-                warnings.warn(f"cluster {k} has fewer than 2 pixels; it gets no ZLP model (NaN in the maps).",
-                              stacklevel=2)
-                continue
-            models[k] = ZLPEnsemble(n_replicas, dE2=dE2, seed=rng, **ensemble).fit(axis, spectra, vacuum)
-        refs, windows = {}, {}
-        for k, model in models.items():
-            mean = sums[k] / npix[k]
-            peak_fwhm = float(fwhm(axis, mean))
-            if window is not None:
-                win = (float(window[0]), float(window[1]))
-            else:
-                try:
-                    win = default_window(model.dE1_, peak_fwhm, first_local_minimum(axis, mean))
-                except ValueError as err:
-                    raise ValueError(f"cluster {k} (mean t/lambda {centres_t[k]:.3g}): cannot choose the band-gap "
-                                     f"fit window automatically ({err}); pass window=(low, high) in eV.") from err
-            near = np.abs(axis) <= peak_fwhm / 2
-            refs[k] = {"zlp": model.predict(axis), "window": tuple(float(w) for w in win), "near": near,
-                       "peak_counts": float(mean[near].sum()), "peak_fwhm": peak_fwhm, "dE1": model.dE1_,
-                       "dE2": model.dE2_}
-            windows[k] = refs[k]["window"]
+        models, _, _ = train_cluster_models(axis, flat_labels, centres_t, lambda idx: _gather(runner, image, idx, axis),
+                                            n_replicas=n_replicas, max_spectra=max_spectra,
+                                            vacuum_threshold=vacuum_threshold, rng=rng, **ensemble)
+        refs = {k: cluster_reference(axis, model, sums[k] / npix[k], window=window,
+                                     where=f"cluster {k} (mean t/lambda {centres_t[k]:.3g})")
+                for k, model in models.items()}
+        windows = {k: ref["window"] for k, ref in refs.items()}
         seconds["training"] = time.perf_counter() - t0
 
         # step 5: the band-gap maps, chunk by chunk
