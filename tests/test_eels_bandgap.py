@@ -97,7 +97,10 @@ def test_batched_equals_one_curve_at_a_time_and_threads_do_not_matter():
     np.testing.assert_allclose(batched.chi2, [f.chi2 for f in looped], rtol=1e-7)
     many = np.tile(noisy, (20, 1))  # 800 curves: split between two threads
     one, two = (fit_band_gap(e, many, window=(1.1, 3.7), sigma=sigma, n_jobs=j) for j in (1, 2))
-    np.testing.assert_array_equal(one.band_gap, two.band_gap)
+    # the threads cut the curves into other blocks, so the float32 grid products differ as with the batch size
+    np.testing.assert_allclose(one.band_gap, two.band_gap, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(one.band_gap, batched.band_gap[np.arange(many.shape[0]) % noisy.shape[0]], rtol=0,
+                               atol=1e-6)
     # a per-curve sigma (2-D) with identical rows is the shared sigma
     per_curve = fit_band_gap(e, noisy, window=(1.1, 3.7), sigma=np.broadcast_to(sigma, noisy.shape).copy(), n_jobs=1)
     np.testing.assert_allclose(per_curve.band_gap, batched.band_gap, atol=1e-6)
