@@ -68,7 +68,7 @@ def thickness_case():
     from ml4em.datasets import make_spectral_image
 
     image = make_spectral_image((16, 16), geometry="flake", gap_strength=100.0, seed=0)
-    return eels.thickness_map(image.energy_loss, image.counts), image.t_over_lambda
+    return eels.estimate_thickness(image.energy_loss, image.counts), image.t_over_lambda
 
 
 # -- right answers pass, blanks say "not answered" -------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_reference_pipeline_is_what_image_zlp_does():
 
     image = make_spectral_image((10, 10), geometry="flake", gap_strength=100.0, seed=2)
     e, counts = eels.align_zlp(image.energy_loss, image.counts.astype(float))
-    labels, _ = eels.cluster_by_thickness(eels.thickness_map(e, counts), 5, seed=0)
+    labels, _ = eels.cluster_by_thickness(eels.estimate_thickness(e, counts), 5, seed=0)
     models = {k: checks.FixedZLP(e, counts[labels == k], image.zlp_shape, 4, 3.3) for k in range(1, 5)}
     analysis = eels.ImageZLP(5)
     analysis.energy_loss_, analysis.labels_, analysis.models_ = e, labels, models
@@ -236,7 +236,7 @@ def test_one_noise_level_for_the_cluster_maps_worse_than_each_pixels_own():
 
     image = make_spectral_image((10, 10), geometry="flake", gap_strength=100.0, seed=2)
     e, counts = eels.align_zlp(image.energy_loss, image.counts.astype(float))
-    labels, _ = eels.cluster_by_thickness(eels.thickness_map(e, counts), 5, seed=0)
+    labels, _ = eels.cluster_by_thickness(eels.estimate_thickness(e, counts), 5, seed=0)
     train = lambda spectra: checks.FixedZLP(e, spectra, image.zlp_shape, 4, 3.3)  # noqa: E731
     errors = {}
     for own in (True, False):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ml4em.eels import (EnergyAxis, align_zlp, check_spectra, fwhm, integrated_intensity, t_over_lambda,
+from ml4em.eels import (EnergyAxis, align_zlp, check_spectra, estimate_thickness, fwhm, integrated_intensity,
                         zero_loss_intensity, zlp_centre)
 
 
@@ -88,16 +88,16 @@ def test_integrated_intensity_window():
         integrated_intensity(e, c, window=(10.0, 11.0))
 
 
-def test_t_over_lambda_log_ratio():
+def test_estimate_thickness_log_ratio():
     e = np.linspace(-2, 30, 3201)
     zlp = gauss(e, 0, 0.4, 1e5)
     for t in (0.2, 0.8):
         # a broad loss feature holding (e^t - 1) times the ZLP counts: ln(total/zlp) = t exactly
         loss = np.exp(-0.5 * ((e - 15) / 3) ** 2)
         loss *= zlp.sum() * (np.exp(t) - 1) / loss.sum()
-        assert t_over_lambda(e, zlp + loss, zlp=zlp) == pytest.approx(t, rel=1e-12)
+        assert estimate_thickness(e, zlp + loss, zlp=zlp) == pytest.approx(t, rel=1e-12)
         # the valley method finds the ZLP counts to ~0.1% here (the loss is ~0 below 5 eV)
-        assert t_over_lambda(e, zlp + loss) == pytest.approx(t, abs=5e-3)
+        assert estimate_thickness(e, zlp + loss) == pytest.approx(t, abs=5e-3)
 
 
 def test_zero_loss_intensity_stack():
@@ -108,7 +108,7 @@ def test_zero_loss_intensity_stack():
     np.testing.assert_allclose(zero_loss_intensity(e, both), [zlp.sum(), 2 * zlp.sum()], rtol=1e-3)
 
 
-def test_t_over_lambda_rejects_background_subtracted_data():
+def test_estimate_thickness_rejects_background_subtracted_data():
     e = np.linspace(-1, 5, 601)
-    with pytest.raises(ValueError, match="positive total and zero-loss intensities"):
-        t_over_lambda(e, -gauss(e), zlp=-gauss(e))
+    with pytest.raises(ValueError, match="estimate_thickness needs positive total and zero-loss intensities"):
+        estimate_thickness(e, -gauss(e), zlp=-gauss(e))

@@ -93,7 +93,7 @@ def test_log_ratio_matches_the_course_t_over_lambda():
     e = np.linspace(-1.0, 5.0, 601)
     spectra = np.exp(-0.5 * (e / 0.1) ** 2) * np.array([[1.0], [3.0]]) + 0.01 * (e > 1.0)
     t = teaching.log_ratio(eels.integrated_intensity(e, spectra), eels.zero_loss_intensity(e, spectra))
-    np.testing.assert_allclose(t, eels.t_over_lambda(e, spectra), rtol=1e-12)
+    np.testing.assert_allclose(t, eels.estimate_thickness(e, spectra), rtol=1e-12)
     with pytest.raises(ValueError, match="positive counts"):
         teaching.log_ratio(1.0, 0.0)
 

@@ -8,12 +8,12 @@ import pytest
 from ml4em.datasets import (
     SpectralImage,
     energy_axis,
-    log_ratio_thickness,
     make_lowloss_spectrum,
     make_spectral_image,
 )
 from ml4em.datasets.spectral_image import _plural_scattering
 from ml4em.datasets.synthetic import _single_scattering
+from ml4em.eels import estimate_thickness
 
 
 def _noise_free_log_ratio(image):
@@ -119,7 +119,7 @@ def test_log_ratio_on_the_default_axis_is_biased_low_as_documented(gap_strength,
 
 def test_log_ratio_from_noisy_counts():
     im = make_spectral_image((24, 24), seed=4)
-    est = log_ratio_thickness(im.energy_loss, im.counts, zlp_window=(-np.inf, 1.0))
+    est = estimate_thickness(im.energy_loss, im.counts, zlp_window=(-np.inf, 1.0))
     # noise-free vs noisy: Poisson noise on ~2e6 counts per spectrum moves ln() by ~1e-3; the window misses
     # the ZLP tail beyond 1 eV (about 1 % of the ZLP), which adds ~0.01
     np.testing.assert_allclose(est, _noise_free_log_ratio(im), atol=0.02)
@@ -193,19 +193,20 @@ def test_bad_input(kwargs, error, match):
 
 
 @pytest.mark.parametrize("args, kwargs, match", [
-    ((np.arange(5.0), np.ones(4)), {}, r"counts has shape \(4,\) but energy_loss has shape \(5,\)"),
-    ((np.arange(5.0), np.ones(5)), {"zlp_window": (1.0, 0.0)}, r"low < high"),
-    ((np.arange(5.0), np.ones(5)), {"zlp_window": (10.0, 20.0)}, r"contains no channel"),
+    ((np.arange(5.0), np.ones(4)), {"zlp_window": (-np.inf, 1.0)}, r"5 of them to match energy_loss; got shape \(4,\)"),
+    ((np.arange(5.0), np.ones(5)), {"zlp_window": (1.0, 0.0)}, r"zlp_window: .*low < high"),
+    ((np.arange(5.0), np.ones(5)), {"zlp_window": (10.0, 20.0)}, r"zlp_window: .*holds no channel"),
+    ((np.arange(5.0), np.ones(5)), {"zlp_window": (0.0, 1.0), "zlp": np.ones(5)}, r"not both"),
 ])
 def test_log_ratio_bad_input(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        log_ratio_thickness(*args, **kwargs)
+        estimate_thickness(*args, **kwargs)
 
 
 def test_log_ratio_shapes():
     e = np.array([-0.5, 0.0, 0.5, 5.0, 20.0])
     one = np.array([1.0, 4.0, 1.0, 3.0, 3.0])
-    assert log_ratio_thickness(e, one) == pytest.approx(np.log(2.0))  # zlp 6, total 12
+    assert estimate_thickness(e, one, zlp_window=(-np.inf, 1.0)) == pytest.approx(np.log(2.0))  # zlp 6, total 12
     table = np.stack([one, one * 2])
-    np.testing.assert_allclose(log_ratio_thickness(e, table), [np.log(2.0)] * 2)
-    assert log_ratio_thickness(e, table[None]).shape == (1, 2)
+    np.testing.assert_allclose(estimate_thickness(e, table, zlp_window=(-np.inf, 1.0)), [np.log(2.0)] * 2)
+    assert estimate_thickness(e, table[None], zlp_window=(-np.inf, 1.0)).shape == (1, 2)

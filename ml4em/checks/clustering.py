@@ -3,7 +3,7 @@
 Each check calls the student's function on a case with a known answer and
 explains what is wrong. The reference answers come from
 :mod:`ml4em.clustering` (tested against scikit-learn) and
-:func:`ml4em.datasets.log_ratio_thickness`. Each check refuses the package's
+:func:`ml4em.eels.estimate_thickness`. Each check refuses the package's
 own implementation of its exercise (see :mod:`ml4em.checks._own`).
 """
 
@@ -324,18 +324,18 @@ def _check_d2_distribution(kmeans_plusplus):
                    f"D^2 sampler stays below {limit:.0f} in all but one run in a million).", hint=hint)
 
 
-@answers(TUTORIAL, "t_over_lambda_map", "ml4em.datasets.log_ratio_thickness", "ml4em.eels.t_over_lambda",
-         "ml4em.eels.thickness_map")
+@answers(TUTORIAL, "t_over_lambda_map", "ml4em.eels.estimate_thickness")
 def check_t_over_lambda_map(t_over_lambda_map, *, seed=4):
     """``t_over_lambda_map(energy_loss, counts, zlp_window)`` is ln(total / ZLP) for every pixel, shape (ny, nx)."""
-    from ..datasets.spectral_image import log_ratio_thickness, make_spectral_image
+    from ..datasets.spectral_image import make_spectral_image
+    from ..eels.axis import estimate_thickness
 
     check_callable(t_over_lambda_map, "t_over_lambda_map")
     image = make_spectral_image((12, 10), geometry="nanoflower", seed=seed)
     window = (-np.inf, 1.0)
     got = check_array("t_over_lambda_map(energy_loss, counts, zlp_window)",
                       call_student("t_over_lambda_map", t_over_lambda_map, image.energy_loss, image.counts, window))
-    expected = log_ratio_thickness(image.energy_loss, image.counts, zlp_window=window)
+    expected = estimate_thickness(image.energy_loss, image.counts, zlp_window=window)
     hint = None
     if got.size == image.energy_loss.size:
         hint = "sum over the ENERGY axis (axis=-1), one value per pixel."

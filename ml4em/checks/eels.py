@@ -328,8 +328,7 @@ def check_extrapolation_factor(extrapolation_factor, ensemble, energy_loss, *, o
 
 
 # ----------------------------------------------------------------------------------------------- 08_band_gap
-@answers(BAND_GAP, "log_ratio", "ml4em.eels.t_over_lambda", "ml4em.datasets.log_ratio_thickness",
-         "ml4em.eels.teaching.log_ratio")
+@answers(BAND_GAP, "log_ratio", "ml4em.eels.estimate_thickness", "ml4em.eels.teaching.log_ratio")
 def check_log_ratio(log_ratio, *, seed=4):
     """``log_ratio(total_counts, zlp_counts)`` is ln(total / zlp), elementwise."""
     check_callable(log_ratio, "log_ratio")

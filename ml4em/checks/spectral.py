@@ -326,11 +326,11 @@ def _check_training(calls, clusters, labels, flat, what):
 
 def _pipeline_image(seed, shape=(12, 12)):
     from ..datasets import make_spectral_image
-    from ..eels import cluster_by_thickness, thickness_map
+    from ..eels import cluster_by_thickness, estimate_thickness
 
     image = make_spectral_image(shape, geometry="flake", gap_strength=100.0, seed=seed)
     counts = image.counts.astype(float)
-    labels, _ = cluster_by_thickness(thickness_map(image.energy_loss, counts), 5, seed=0)
+    labels, _ = cluster_by_thickness(estimate_thickness(image.energy_loss, counts), 5, seed=0)
     return image, counts, labels
 
 

@@ -124,7 +124,7 @@ def plot_thickness_clusters(ax, image, *, n_clusters=5, zlp_window=(-np.inf, 1.0
     image : ml4em.datasets.SpectralImage
     n_clusters : int, default 5
     zlp_window : (float, float), eV
-        Passed to :func:`ml4em.datasets.log_ratio_thickness`.
+        Passed to :func:`ml4em.eels.estimate_thickness`.
     seed : int
 
     Returns
@@ -134,10 +134,10 @@ def plot_thickness_clusters(ax, image, *, n_clusters=5, zlp_window=(-np.inf, 1.0
     """
     from matplotlib.colors import ListedColormap
 
-    from ..datasets.spectral_image import log_ratio_thickness
+    from ..eels.axis import estimate_thickness
     from ..plotting import PALETTE
 
-    t = log_ratio_thickness(image.energy_loss, image.counts, zlp_window=zlp_window)
+    t = estimate_thickness(image.energy_loss, image.counts, zlp_window=zlp_window)
     km = KMeans(n_clusters, n_init=3, seed=seed).fit(t.reshape(-1, 1))
     order = np.argsort(km.cluster_centers_[:, 0])
     rank = np.empty_like(order)

@@ -9,7 +9,7 @@ offline use (a JupyterHub without internet).
 from ._fetch import DATA_ENV, URL_ENV, DataUnavailableError, data_dir, download_all, fetch, file_sha256
 from ._registry import BASE_URL, REGISTRY
 from .readers import SUPPORTED_SUFFIXES, Spectrum, read_spectrum
-from .spectral_image import SpectralImage, log_ratio_thickness, make_spectral_image
+from .spectral_image import SpectralImage, make_spectral_image
 from .synthetic import (
     REGRESSION_FUNCTIONS,
     LowLossTruth,
@@ -39,7 +39,6 @@ __all__ = [
     "fetch",
     "file_sha256",
     "load_ws2_lowloss",
-    "log_ratio_thickness",
     "make_lowloss_spectrum",
     "make_regression_data",
     "make_spectral_image",

@@ -19,7 +19,7 @@ import numpy as np
 
 from .synthetic import _lowloss_axis, _single_scattering, _zero_index, zlp_profile
 
-__all__ = ["GEOMETRIES", "SpectralImage", "make_spectral_image", "log_ratio_thickness"]
+__all__ = ["GEOMETRIES", "SpectralImage", "make_spectral_image"]
 
 #: Specimen shapes that :func:`make_spectral_image` knows.
 GEOMETRIES = ("flake", "nanoflower")
@@ -341,53 +341,3 @@ def _check_shape(shape):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 8:
             raise ValueError(f"shape={shape!r}: {name}={n!r} should be an integer >= 8 (pixels).")
     return int(ny), int(nx)
-
-
-def log_ratio_thickness(energy_loss, counts, *, zlp_window=(-np.inf, 1.0)):
-    """Log-ratio thickness ``t/lambda = ln(I_total / I_zlp)`` of each spectrum.
-
-    ``I_total`` sums all channels of a spectrum and ``I_zlp`` the channels in
-    ``zlp_window``. The estimate assumes Poisson plural scattering and a
-    spectrum that reaches far enough in energy to hold the plural
-    scattering (see :func:`make_spectral_image`, Notes).
-
-    Parameters
-    ----------
-    energy_loss : ndarray of shape (n_channels,), eV
-    counts : ndarray of shape (..., n_channels), counts
-        One spectrum, a table of spectra or a spectral image.
-    zlp_window : (float, float), eV, default (-inf, 1.0)
-        Channels counted as zero-loss peak. The upper edge belongs between
-        the ZLP and the first inelastic losses (here the band-gap onset).
-
-    Returns
-    -------
-    float or ndarray of shape counts.shape[:-1], dimensionless
-
-    References
-    ----------
-    R. F. Egerton, Electron Energy-Loss Spectroscopy in the Electron
-    Microscope, 3rd ed. (Springer, 2011), sec. 5.1, doi:10.1007/978-1-4419-9583-4.
-
-    Examples
-    --------
-    >>> e = np.array([-0.5, 0.0, 0.5, 5.0, 20.0])
-    >>> float(log_ratio_thickness(e, np.array([1.0, 4.0, 1.0, 3 * (np.e - 1), 3 * (np.e - 1)])))
-    1.0
-    """
-    e = np.asarray(energy_loss, dtype=float)
-    c = np.asarray(counts, dtype=float)
-    if e.ndim != 1 or c.ndim < 1 or c.shape[-1] != e.size:
-        raise ValueError(f"counts has shape {c.shape} but energy_loss has shape {e.shape}; the last axis of counts "
-                         "should have one value per energy channel.")
-    lo, hi = (float(v) for v in zlp_window)
-    if not lo < hi:
-        raise ValueError(f"zlp_window={zlp_window!r} should be (low, high) in eV with low < high.")
-    inside = (e >= lo) & (e <= hi)
-    if not inside.any():
-        raise ValueError(f"zlp_window={zlp_window!r} contains no channel of energy_loss ({e[0]:g} to {e[-1]:g} eV).")
-    i_zlp = c[..., inside].sum(axis=-1)
-    i_tot = c.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.log(i_tot / i_zlp)
-    return float(t) if np.ndim(t) == 0 else t

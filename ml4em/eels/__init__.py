@@ -36,8 +36,8 @@ Modules, one topic each:
 from .bandgap import BandGapFit, band_gap_model, default_window, fit_band_gap
 from .classical import Subtraction, subtract_power_law, subtract_reflected_tail, subtract_scaled_vacuum
 from .extrapolate import ZLPSeries, make_zlp_series, relative_band_width
-from .image import BandGapMaps, ImageZLP, cluster_by_thickness, load_spectral_image, thickness_map
-from .axis import (EnergyAxis, align_zlp, check_spectra, fwhm, integrated_intensity, t_over_lambda,
+from .image import BandGapMaps, ImageZLP, cluster_by_thickness, load_spectral_image
+from .axis import (EnergyAxis, align_zlp, check_spectra, estimate_thickness, fwhm, integrated_intensity,
                    zero_loss_intensity, zlp_centre)
 from .lazy import ImageMaps, LazySpectralImage, open_spectral_image, process_spectral_image
 from .lm import LMResult, train_lm
@@ -54,9 +54,9 @@ __all__ = ["SpectrumAnalysis", "analyse_spectra", "choose_window", "Subtraction"
     "Band", "BandGapFit", "BandGapMaps", "EnergyAxis", "ImageZLP", "LMResult", "MLPShape", "TrainingSet",
     "ZLPEnsemble", "ZLPSeries", "band_gap_model", "cluster_by_thickness", "default_window", "fit_band_gap",
     "load_spectral_image", "make_zlp_series", "match_zlp", "matching_weight", "relative_band_width",
-    "subtract_zlp", "subtracted_band", "thickness_map",
+    "subtract_zlp", "subtracted_band", "estimate_thickness",
     "align_zlp", "band", "check_spectra", "chi2_per_point", "choose_dE1", "choose_dE2", "choose_regions",
     "coverage", "first_local_minimum", "forward", "fwhm", "init_params", "integrated_intensity", "jacobian",
     "make_replicas", "make_training_set", "noise_level", "select_replicas", "smooth_spectrum", "split_replicas",
-    "t_over_lambda", "train_lm", "zero_loss_intensity", "zlp_centre",
+    "train_lm", "zero_loss_intensity", "zlp_centre",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["EnergyAxis", "check_spectra", "zlp_centre", "align_zlp", "fwhm", "integrated_intensity",
-           "zero_loss_intensity", "t_over_lambda"]
+           "zero_loss_intensity", "estimate_thickness"]
 
 
 @dataclass(frozen=True)
@@ -277,7 +277,7 @@ def zero_loss_intensity(energy_loss, counts):
     from the first channel to the first channel above the peak where the
     smoothed spectrum stops decreasing (the valley between the ZLP and the
     inelastic signal). Adequate for thin specimens; with a ZLP model use
-    :func:`t_over_lambda` with ``zlp=``.
+    :func:`estimate_thickness` with ``zlp=``.
 
     Returns
     -------
@@ -307,20 +307,33 @@ def zero_loss_intensity(energy_loss, counts):
     return float(total) if total.ndim == 0 else total
 
 
-def t_over_lambda(energy_loss, counts, zlp=None):
+def estimate_thickness(energy_loss, counts, *, zlp=None, zlp_window=None):
     """Relative thickness by the log-ratio method, ``t/lambda = ln(I_total / I_zlp)``.
+
+    The one thickness of ml4em (named as exspy names it): spectra, tables of spectra and spectral images alike.
 
     Parameters
     ----------
     energy_loss : ndarray of shape (n_channels,), eV
-    counts : ndarray of shape (..., n_channels)
+    counts : ndarray of shape (..., n_channels), counts
+        One spectrum, a table of spectra or a spectral image.
     zlp : ndarray of shape (..., n_channels), optional
-        The zero-loss peak (e.g. a model); by default its intensity comes
-        from :func:`zero_loss_intensity`.
+        The zero-loss peak (e.g. a model): ``I_zlp`` is its sum.
+    zlp_window : (float, float), eV, optional
+        ``I_zlp`` is the sum of ``counts`` over these channels (both ends included); the upper end belongs
+        between the ZLP and the first inelastic losses.
+
+    By default (neither given) ``I_zlp`` is :func:`zero_loss_intensity`, the counts up to the valley after the peak.
 
     Returns
     -------
     float or ndarray of shape (...), dimensionless
+
+    Raises
+    ------
+    ValueError
+        For both ``zlp`` and ``zlp_window``, a window without channels, or a total or zero-loss intensity that is
+        not positive (background-subtracted data).
 
     References
     ----------
@@ -332,20 +345,29 @@ def t_over_lambda(energy_loss, counts, zlp=None):
     --------
     >>> e = np.linspace(-1, 5, 601)
     >>> zlp = np.exp(-0.5 * (e / 0.1) ** 2)
-    >>> round(t_over_lambda(e, zlp * 2.0, zlp=zlp), 4)
+    >>> round(estimate_thickness(e, zlp * 2.0, zlp=zlp), 4)
     0.6931
+    >>> float(estimate_thickness([-0.5, 0.0, 0.5, 5.0, 20.0], [1.0, 4.0, 1.0, 3 * (np.e - 1), 3 * (np.e - 1)],
+    ...                          zlp_window=(-np.inf, 1.0)))
+    1.0
     """
     e, c = check_spectra(energy_loss, counts)
-    total = integrated_intensity(e, c)
-    if zlp is None:
-        elastic = zero_loss_intensity(e, c)
-    else:
+    if zlp is not None and zlp_window is not None:
+        raise ValueError("give the zero-loss peak either as zlp= (a model) or as zlp_window= (channels), not both.")
+    total = np.asarray(integrated_intensity(e, c), dtype=float)
+    if zlp is not None:
         _, z = check_spectra(e, zlp, name="zlp")
         elastic = z.sum(axis=-1)
+    elif zlp_window is not None:
+        try:
+            elastic = integrated_intensity(e, c, window=tuple(float(v) for v in zlp_window))
+        except ValueError as err:
+            raise ValueError(f"zlp_window: {err}") from err
+    else:
+        elastic = zero_loss_intensity(e, c)
     elastic = np.asarray(elastic, dtype=float)
-    total = np.asarray(total, dtype=float)
     if np.any(elastic <= 0) or np.any(total <= 0):
-        raise ValueError("t_over_lambda needs positive total and zero-loss intensities; check that counts "
+        raise ValueError("estimate_thickness needs positive total and zero-loss intensities; check that counts "
                          "holds spectra with a zero-loss peak (not background-subtracted data).")
     ratio = np.log(total / elastic)
     return float(ratio) if ratio.ndim == 0 else ratio

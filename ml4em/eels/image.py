@@ -5,7 +5,7 @@ dielectric function in two-dimensional materials from electron energy loss
 spectroscopy", J. Phys. Chem. A 126 (2022) 1255, doi:10.1021/acs.jpca.1c09566,
 arXiv:2110.09402, in the ml4em way:
 
-1. the log-ratio thickness ``t/lambda`` of every pixel (:func:`thickness_map`);
+1. the log-ratio thickness ``t/lambda`` of every pixel (:func:`ml4em.eels.estimate_thickness`);
 2. K-means clustering of the pixels by thickness, clusters numbered from
    thin to thick (:func:`cluster_by_thickness`); a cluster thinner than
    ``vacuum_threshold`` is vacuum and provides the vacuum spectra that fix dE2;
@@ -27,13 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .axis import align_zlp, check_spectra, fwhm, t_over_lambda
+from .axis import align_zlp, check_spectra, estimate_thickness, fwhm
 from .bandgap import fit_band_gap
 from .regions import choose_dE2
 from .subtract import subtract_zlp
 from .zlp import ZLPEnsemble
 
-__all__ = ["load_spectral_image", "thickness_map", "cluster_by_thickness", "BandGapMaps", "ImageZLP",
+__all__ = ["load_spectral_image", "cluster_by_thickness", "BandGapMaps", "ImageZLP",
            "vacuum_clusters", "sample_pixels", "fit_pixel_band_gaps", "train_cluster_models", "cluster_reference",
            "fit_cluster_pixels", "MAP_NAMES"]
 
@@ -71,24 +71,6 @@ def load_spectral_image(path, *, offset=None, scale=None):
                          "navigation axes and one energy axis (rows, columns, channels). For single spectra use "
                          "ml4em.datasets.read_spectrum.")
     return np.asarray(s.energy_loss, dtype=float), counts
-
-
-def thickness_map(energy_loss, counts):
-    """Log-ratio thickness ``t/lambda`` of every pixel (:func:`ml4em.eels.t_over_lambda`, valley method).
-
-    Parameters
-    ----------
-    energy_loss : ndarray of shape (n_channels,), eV
-    counts : ndarray of shape (ny, nx, n_channels)
-
-    Returns
-    -------
-    ndarray of shape (ny, nx), dimensionless
-    """
-    e, c = check_spectra(energy_loss, counts)
-    if c.ndim != 3:
-        raise ValueError(f"counts should have shape (ny, nx, n_channels); got {c.shape}.")
-    return np.asarray(t_over_lambda(e, c))
 
 
 def cluster_by_thickness(thickness, n_clusters, *, seed=None):
@@ -425,7 +407,7 @@ class ImageZLP:
         rng = np.random.default_rng(self.seed)
         e, c = align_zlp(e, c)
         self.energy_loss_ = e
-        self.thickness_ = thickness_map(e, c)
+        self.thickness_ = estimate_thickness(e, c)
         self.labels_, self.centres_ = cluster_by_thickness(self.thickness_, self.n_clusters, seed=rng)
         flat = c.reshape(-1, e.size)
         self.models_, self.vacuum_clusters_, self.dE2_ = train_cluster_models(

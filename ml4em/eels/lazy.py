@@ -8,7 +8,7 @@ step a pass over the chunks or a small computation on the client:
 1. the ZLP centre of every pixel (:func:`ml4em.eels.zlp_centre`); their
    mean fixes the common energy axis, as in :func:`ml4em.eels.align_zlp`;
 2. per chunk, the spectra aligned onto that axis (:func:`align_to_axis`)
-   and their thickness (:func:`ml4em.eels.thickness_map`);
+   and their thickness (:func:`ml4em.eels.estimate_thickness`);
 3. the pixels clustered by thickness (:func:`ml4em.eels.cluster_by_thickness`,
    on the thickness map, or on a random sample of ``cluster_sample``
    pixels for very large images, the rest assigned to the nearest centre);
@@ -503,9 +503,9 @@ def _centres_block(block, energy_loss):
 
 
 def _thickness_block(block, energy_loss, axis):
-    from .image import thickness_map
+    from .axis import estimate_thickness
 
-    return thickness_map(axis, align_to_axis(energy_loss, np.asarray(block, dtype=float), axis))
+    return estimate_thickness(axis, align_to_axis(energy_loss, np.asarray(block, dtype=float), axis))
 
 
 def _sums_block(block, labels, energy_loss, axis, n_clusters):

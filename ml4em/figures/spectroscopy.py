@@ -317,7 +317,8 @@ def spectral_image_maps(*, shape=(48, 48), n_clusters=5, seed=0):
         power law follows the earliest of them, so ``fitted_gap`` lies between the smallest and the mean gap.
     """
     from ..clustering import plot_thickness_clusters
-    from ..datasets import log_ratio_thickness, make_spectral_image
+    from ..datasets import make_spectral_image
+    from ..eels import estimate_thickness
     from ..eels import fit_band_gap
 
     if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) or n_clusters < 2:
@@ -325,7 +326,7 @@ def spectral_image_maps(*, shape=(48, 48), n_clusters=5, seed=0):
     img = make_spectral_image(shape, geometry="flake", gap_strength=_STRENGTH, seed=seed)
     e = img.energy_loss
     fig, axes = new_figure(4, size=(12.5, 3.3))
-    t = log_ratio_thickness(e, img.counts)
+    t = estimate_thickness(e, img.counts, zlp_window=(-np.inf, 1.0))
     h = axes[0].imshow(t, origin="lower", extent=img.extent, cmap="viridis")
     fig.colorbar(h, ax=axes[0], shrink=0.8).set_label("t/λ (dimensionless)")
     axes[0].set_title("log-ratio thickness", fontsize=10)
