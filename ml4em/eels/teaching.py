@@ -23,6 +23,7 @@ from scipy.interpolate import BSpline
 
 from .bandgap import fit_band_gap
 from .predict import band
+from .replicas import chi2_per_point
 
 __all__ = ["SplineZLP", "spline_zlp_fitter", "replica_band", "fraction_inside", "log_ratio", "replica_band_gaps", "interval",
            "classical_band_gap_errors", "CLASSICAL_METHODS"]
@@ -180,7 +181,7 @@ def replica_band(energy, intensity, sigma, grid, n_replicas, fit, max_chi2, rng)
     curves, chi2 = [], []
     for replica in replicas:
         model = fit(energy, replica, sigma)
-        chi2.append(np.mean(((model(energy) - intensity) / sigma) ** 2))
+        chi2.append(chi2_per_point(model(energy), intensity, sigma))
         curves.append(model(grid))
     keep = np.asarray(chi2) <= max_chi2
     if keep.sum() < 2:

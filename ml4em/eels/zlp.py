@@ -23,7 +23,7 @@ from .lm import train_lm
 from .model import MLPShape, forward, init_params
 from .predict import band, select_replicas
 from .regions import choose_regions, noise_level
-from .replicas import UNCERTAINTIES, _as_groups, _training_set, make_replicas, split_replicas
+from .replicas import UNCERTAINTIES, _as_groups, _training_set, chi2_per_point, make_replicas, split_replicas
 
 __all__ = ["ZLPEnsemble"]
 
@@ -260,7 +260,7 @@ class ZLPEnsemble:
         n = ts.n_data
         x = self._scale_inputs(ts.energy_loss[:n], ts.conditions[:n])
         pred = forward(params, x, self.shape_) * self.y_scale_ + self.y_mean_
-        return np.mean(((pred - ts.log_intensity[:n]) / ts.log_sigma[:n]) ** 2, axis=1)
+        return chi2_per_point(pred, ts.log_intensity[:n], ts.log_sigma[:n])
 
     # --------------------------------------------------------------- prediction
     def _check_fitted(self):
