@@ -49,6 +49,7 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/classical.py
 	$(BIN)/python benchmarks/bandgap_fits.py
 	$(BIN)/python benchmarks/spectral_image.py
+	$(BIN)/python benchmarks/map_calibration.py
 
 clean:
 	rm -rf release submitted autograded feedback gradebook.db .pytest_cache test-output
