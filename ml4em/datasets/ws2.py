@@ -130,8 +130,10 @@ def load_ws2_lowloss():
     peaks = spectra.argmax(axis=1)
     if np.ptp(peaks) > 1:
         warnings.warn(f"the spectra peak at different channels {peaks.tolist()}; "
-                      "aligning on the mean spectrum", stacklevel=2)
-    energy = energy - energy[int(np.argmax(spectra.mean(axis=0)))]
+                      "the axis puts 0 eV at their mean ZLP centre", stacklevel=2)
+    from ..eels.axis import aligned_axis, zlp_centre
+
+    energy = aligned_axis(energy, zlp_centre(energy, spectra))  # the axis of ml4em.eels.align_zlp; counts unmoved
     n_sample = len(WS2_SAMPLE)
     return LowLossSpectra(energy_loss=energy, sample=spectra[:n_sample], vacuum=spectra[n_sample:],
                           sample_files=list(WS2_SAMPLE), vacuum_files=list(WS2_VACUUM))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["EnergyAxis", "check_spectra", "zlp_centre", "align_zlp", "fwhm", "integrated_intensity",
-           "zero_loss_intensity", "estimate_thickness"]
+           "zero_loss_intensity", "estimate_thickness", "aligned_axis"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,34 @@ def zlp_centre(energy_loss, counts):
     return float(centre) if np.ndim(centre) == 0 else centre
 
 
+def aligned_axis(energy_loss, centres):
+    """The common axis of aligned spectra: ``energy_loss`` shifted so that the channel nearest the mean ZLP centre is 0 eV.
+
+    The one rule of ml4em for where 0 eV lies: :func:`align_zlp` moves spectra onto this axis, the WS2 loader
+    and the spectral-image pipeline use it as it is.
+
+    Parameters
+    ----------
+    energy_loss : ndarray of shape (n_channels,), eV
+    centres : array-like, eV
+        ZLP centres of the spectra (:func:`zlp_centre`).
+
+    Returns
+    -------
+    ndarray of shape (n_channels,), eV
+        Uniform, with the dispersion of ``energy_loss`` and a channel at exactly 0 eV.
+
+    Examples
+    --------
+    >>> aligned_axis(np.array([-0.2, -0.1, 0.0, 0.1, 0.2]), [0.09, 0.12]).round(3).tolist()
+    [-0.3, -0.2, -0.1, 0.0, 0.1]
+    """
+    e = _as_axis(energy_loss)
+    scale = (e[-1] - e[0]) / (e.size - 1)
+    zero = int(np.argmin(np.abs(e - np.mean(np.asarray(centres, dtype=float)))))
+    return (np.arange(e.size) - zero) * scale
+
+
 def align_zlp(energy_loss, counts):
     """Shift every spectrum so that its ZLP maximum lies at 0 eV.
 
@@ -180,8 +208,7 @@ def align_zlp(energy_loss, counts):
     e, c = check_spectra(energy_loss, counts)
     centres = np.asarray(zlp_centre(e, c), dtype=float)
     scale = (e[-1] - e[0]) / (e.size - 1)
-    zero = int(np.argmin(np.abs(e - np.mean(centres))))
-    axis = (np.arange(e.size) - zero) * scale
+    axis = aligned_axis(e, centres)
     # position (in channels) of the new axis points in each spectrum's own axis
     pos = (axis[None, :] + centres.reshape(-1, 1) - e[0]) / scale
     pos = np.clip(pos, 0.0, e.size - 1.0)

@@ -50,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .axis import aligned_axis
 from .image import MAP_NAMES, cluster_reference, train_cluster_models, vacuum_clusters
 
 __all__ = ["IMAGE_SUFFIXES", "LazySpectralImage", "ImageMaps", "ChunkStore", "StoreMismatch",
@@ -644,8 +645,7 @@ def process_spectral_image(image, *, n_clusters=5, n_replicas=30, max_spectra=64
         step = chunk_store.load_step("centres_thickness") if chunk_store else None
         if step is None:
             (centres,) = runner.compute(image.counts.map_blocks(_centres_block, e, drop_axis=2, dtype=float))
-            zero = int(np.argmin(np.abs(e - np.mean(centres))))  # the axis of align_zlp on the whole image
-            axis = (np.arange(e.size) - zero) * ((e[-1] - e[0]) / (e.size - 1))
+            axis = aligned_axis(e, centres)  # the axis of align_zlp on the whole image
             (thickness,) = runner.compute(image.counts.map_blocks(_thickness_block, e, axis, drop_axis=2,
                                                                   dtype=float))
             if chunk_store:
