@@ -163,6 +163,9 @@ BLOCK = 2048
 REFINE_DTYPE = np.float64
 #: Relative chi2 gain below which a kept step ends a curve's fit (with an absolute ``chi2_tol``).
 CHI2_RTOL = 1e-9
+#: Curves per part of the Gauss-Newton sums (see :func:`_sums`); the curves of a block are sorted by their start
+#: E_BG so that a part skips the channels below all of its onsets.
+SUMS_PART = 256
 
 
 def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=EXPONENT_RANGE, n_grid=121,
@@ -183,7 +186,9 @@ def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=E
         Energy range of the fit (:func:`default_window`).
     sigma : ndarray broadcastable to ``inelastic``, counts, optional
         Uncertainty per channel; default ``sqrt(max(inelastic, 1))`` of the
-        median curve (Poisson-like).
+        median curve (Poisson-like). A sigma shared along leading axes (e.g.
+        shape ``(1, n_pixels, n_channels)`` for replicas x pixels) is used
+        once per distinct row, not copied to every curve.
     exponent_range : (float, float)
         Allowed range of ``b``.
     n_grid : int
@@ -216,7 +221,7 @@ def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=E
     >>> fit.band_gap.round(3), fit.exponent.round(3)
     (array([1.6, 1.6]), array([1.5, 1.5]))
     """
-    e, y, inside, sw, shared = _check_fit_input(energy_loss, inelastic, window, sigma)
+    e, y, inside, sw, rows = _check_fit_input(energy_loss, inelastic, window, sigma)
     low, high = window
     b_lo, b_hi = (float(v) for v in exponent_range)
     if not 0 < b_lo < b_hi:
@@ -227,24 +232,42 @@ def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=E
     ew = e[inside]
     yw = y[..., inside].reshape(-1, ew.size)
     n_fit = yw.shape[0]
-    w = 1.0 / sw  # (n_ch,) when shared by all curves, else (n_fit, n_ch)
+    w = 1.0 / sw  # (n_ch,) when shared by all curves, else (n_rows, n_ch): curve i has row rows[i]
     grid = np.linspace(low - 0.5 * (high - low), high - 2.0 * (ew[1] - ew[0]), int(n_grid))
     b_grid = np.linspace(b_lo, b_hi, N_EXPONENT_GRID)
     basis = np.clip(ew[None, None, :] - grid[:, None, None], 0.0, None) ** b_grid[None, :, None]
     basis = basis.reshape(-1, ew.size)  # (n_grid * n_b, n_ch): row g * n_b + j is (E - grid[g])^b_grid[j]
     bounds = (grid[0], ew[-1] - 1e-6, b_lo, b_hi)
+    # the grid stage in float32: the basis (transposed for the product) and the norms sum(w^2 phi^2) of every
+    # basis curve, once per row of w (a row shared by many curves, e.g. the replicas of a pixel, once)
+    b32t = np.ascontiguousarray(basis.T, dtype=np.float32)  # (n_ch, n_basis)
+    w2 = (w * w).astype(np.float32)
+    sq = b32t * b32t
+    if rows is None:
+        norm = np.maximum(w2 @ sq, 1e-30)  # (n_basis,)
+    elif w2.shape[0] <= min(BLOCK, n_fit // 2):
+        norm = np.maximum(w2 @ sq, 1e-30)  # (n_rows, n_basis), looked up per block
+    else:
+        norm = None  # one row per curve: computed per block
     out = {k: np.empty(n_fit) for k in ("log_a", "band_gap", "exponent", "cost")}
     out["converged"] = np.zeros(n_fit, dtype=bool)
 
-    def work(rows):
-        for start in range(0, rows.size, BLOCK):
-            sel = rows[start:start + BLOCK]
-            ws = w if shared else w[sel]
-            start_params = _grid_start(yw[sel], ws, basis, grid, b_grid)
-            params, cost, conv = _refine(ew, yw[sel], ws, start_params, bounds, int(n_steps))
+    def work(rows_job):
+        space = _Workspace(min(BLOCK, rows_job.size), ew.size, basis.shape[0])
+        for start in range(0, rows_job.size, BLOCK):
+            sel = rows_job[start:start + BLOCK]
+            if rows is None:
+                ws, w2s, ns = w, w2, norm
+            else:
+                r = rows[sel]
+                ws, w2s = w[r], w2[r]
+                ns = (np.take(norm, r, axis=0, out=space.norm[:sel.size]) if norm is not None
+                      else np.maximum(np.matmul(w2s, sq, out=space.norm[:sel.size]), 1e-30, out=space.norm[:sel.size]))
+            start_params = _grid_start(yw[sel], w2s, b32t, ns, grid, b_grid, space)
+            params, cost, conv = _refine(ew, yw[sel], ws, start_params, bounds, int(n_steps), space=space)
             out["log_a"][sel], out["band_gap"][sel], out["exponent"][sel] = params.T
             out["cost"][sel], out["converged"][sel] = cost, conv
-        return rows
+        return rows_job
 
     n_jobs = available_cpus() if n_jobs is None else int(n_jobs)
     n_jobs = max(1, min(n_jobs, n_fit // 256))  # a thread needs a few hundred curves to be worth its start
@@ -262,7 +285,12 @@ def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=E
 
 
 def _check_fit_input(energy_loss, inelastic, window, sigma):
-    """Validated ``(e, y, inside, sigma in the window, shared)``; ``shared``: one sigma row for all curves."""
+    """Validated ``(e, y, inside, sigma in the window, rows)``.
+
+    ``rows`` is None where one sigma row (n_ch,) serves all curves; else sigma is (n_rows, n_ch) and curve ``i``
+    of the flattened leading axes has row ``rows[i]`` (the distinct rows of a sigma shared along leading axes,
+    e.g. the replicas of a pixel, appear once).
+    """
     e = np.asarray(energy_loss, dtype=float)
     y = np.asarray(inelastic, dtype=float)
     if e.ndim != 1 or y.shape[-1:] != e.shape:
@@ -279,42 +307,67 @@ def _check_fit_input(energy_loss, inelastic, window, sigma):
         first = int(np.flatnonzero(~np.all(np.isfinite(y.reshape(-1, e.size)), axis=1))[0])
         raise ValueError(f"inelastic has NaN or infinite values (the first in curve {first} of the flattened "
                          "leading axes); fit only finite curves.")
+    rows = None
     if sigma is None:
         ref = np.median(y.reshape(-1, e.size)[:, inside], axis=0)
-        sw, shared = np.sqrt(np.maximum(ref, 1.0)), True
+        sw = np.sqrt(np.maximum(ref, 1.0))
     else:
         s = np.asarray(sigma, dtype=float)
-        shared = s.ndim <= 1
-        if shared:
+        if s.ndim <= 1:
             sw = np.broadcast_to(s, e.shape)[inside]
         else:
-            sw = np.broadcast_to(s, y.shape)[..., inside].reshape(-1, int(inside.sum()))
+            full = np.broadcast_to(s, y.shape)
+            lead = y.shape[:-1]
+            # leading axes along which sigma repeats (broadcast, or of length 1): one row for all their curves
+            core = full[tuple(slice(0, 1) if (st == 0 or n == 1) else slice(None)
+                              for st, n in zip(full.strides[:-1], lead))]
+            sw = core[..., inside].reshape(-1, int(inside.sum()))
+            if sw.shape[0] == 1:
+                sw = sw[0]
+            else:
+                rows = np.broadcast_to(np.arange(sw.shape[0]).reshape(core.shape[:-1]), lead).ravel()
         if not np.all(sw > 0):  # also catches NaN
             raise ValueError("sigma should be > 0 in the fit window.")
-    return e, y, inside, sw, shared
+    return e, y, inside, sw, rows
 
 
-def _grid_start(y, w, basis, grid, b_grid):
+class _Workspace:
+    """Reused arrays of one thread's blocks: fresh large temporaries cost page faults more than the arithmetic."""
+
+    def __init__(self, m, n_ch, n_basis):
+        self.p = np.empty((m, n_basis), dtype=np.float32)
+        self.gain = np.empty((m, n_basis), dtype=np.float32)
+        self.norm = np.empty((m, n_basis), dtype=np.float32)
+        self.y32 = np.empty((m, n_ch), dtype=np.float32)
+        f = REFINE_DTYPE
+        self.d, self.ld, self.u, self.v, self.r = (np.empty((m, n_ch), dtype=f) for _ in range(5))
+        # the running curves' y w and w, and a second pair that the compaction writes to (then the two swap)
+        self.ya, self.wa, self.ya2, self.wa2 = (np.empty((m, n_ch), dtype=f) for _ in range(4))
+        self.below = np.empty((m, n_ch), dtype=bool)
+
+
+def _grid_start(y, w2, b32t, norm, grid, b_grid, space):
     """Best ``(log A, E_BG, b)`` of every curve on the grid, refined by parabolas through its neighbours.
 
-    ``y`` (m, n_ch); ``w`` (n_ch,) or (m, n_ch); ``basis`` (n_grid * n_b, n_ch). For each basis curve
-    ``phi`` the best amplitude is ``P / N`` with ``P = sum(w^2 y phi)``, ``N = sum(w^2 phi^2)``, and the chi2
-    falls by ``P^2 / N`` from ``sum(w^2 y^2)``: the search is the argmax of ``P^2 / N`` over the grid (float32:
-    it only picks the start). A curve with ``P <= 0`` everywhere (no positive signal) gets NaN.
+    ``y`` (m, n_ch); ``w2`` = ``w^2`` in float32, (n_ch,) or (m, n_ch); ``b32t`` (n_ch, n_grid * n_b) the basis
+    curves; ``norm`` (n_basis,) or (m, n_basis) their ``N = sum(w^2 phi^2)`` (at least 1e-30). For each basis curve
+    ``phi`` the best amplitude is ``P / N`` with ``P = sum(w^2 y phi)``, and the chi2 falls by ``P^2 / N`` from
+    ``sum(w^2 y^2)``: the search is the argmax of ``P^2 / N`` over the grid (float32: it only picks the start).
+    A curve with ``P <= 0`` everywhere (no positive signal) gets NaN.
     """
-    w2 = (w * w).astype(np.float32)
-    b32 = basis.astype(np.float32)
-    p = (y.astype(np.float32) * w2) @ b32.T  # (m, n_basis)
-    norm = (b32 * b32) @ w2.T  # (n_basis,) or (n_basis, m)
-    norm = norm if w2.ndim == 1 else norm.T
-    gain = np.abs(p)
+    m = y.shape[0]
+    y32 = space.y32[:m]
+    y32[...] = y
+    y32 *= w2
+    p = np.matmul(y32, b32t, out=space.p[:m])  # (m, n_basis)
+    gain = np.abs(p, out=space.gain[:m])
     gain *= p  # signed: a basis curve with P <= 0 (a negative amplitude) never wins
-    gain /= np.maximum(norm, 1e-30)
+    gain /= norm
     n_g, n_b = grid.size, b_grid.size
-    gain = gain.reshape(-1, n_g, n_b)
-    flat = np.argmax(gain.reshape(gain.shape[0], -1), axis=1)
+    flat = np.argmax(gain, axis=1)
     ig, ib = np.divmod(flat, n_b)
-    m = np.arange(gain.shape[0])
+    rows = np.arange(m)
+    gain = gain.reshape(m, n_g, n_b)
 
     def vertex(values, i, n, axis_values):
         """Minimum of the parabola through the chi2 at i-1, i, i+1 (chi2 = -gain up to a constant)."""
@@ -325,12 +378,11 @@ def _grid_start(y, w, basis, grid, b_grid):
         step = axis_values[1] - axis_values[0]
         return axis_values[i] + np.clip(shift, -0.5, 0.5) * step
 
-    g0 = vertex(lambda j: gain[m, j, ib], ig, n_g, grid)
-    b0 = vertex(lambda j: gain[m, ig, j], ib, n_b, b_grid)
-    norm_best = (norm.reshape(n_g, n_b)[ig, ib] if norm.ndim == 1
-                 else norm.reshape(-1, n_g, n_b)[m, ig, ib])
-    amp = p.reshape(-1, n_g, n_b)[m, ig, ib].astype(float) / np.maximum(norm_best, 1e-30)
-    log_a = np.where(gain[m, ig, ib] > 0, np.log(np.maximum(amp, 1e-300)), np.nan)
+    g0 = vertex(lambda j: gain[rows, j, ib], ig, n_g, grid)
+    b0 = vertex(lambda j: gain[rows, ig, j], ib, n_b, b_grid)
+    norm_best = norm[flat] if norm.ndim == 1 else norm[rows, flat]
+    amp = p[rows, flat].astype(float) / norm_best
+    log_a = np.where(gain[rows, ig, ib] > 0, np.log(np.maximum(amp, 1e-300)), np.nan)
     return np.stack([log_a, g0, b0], axis=1).astype(float)
 
 
@@ -347,24 +399,48 @@ def _model_parts(params, e):
     return dpos, ld, model
 
 
-def _sums(params, e, yw, w):
+def _sums(params, e, yw, w, space):
     """chi2, gradient and Gauss-Newton matrix of every curve: (m,), (m, 3), (m, 3, 3).
 
     ``yw`` is ``y * w``: the residual is ``model * w - yw``. The columns of the Jacobian of the residuals
-    with respect to ``(log A, E_BG, b)`` are ``u = model * w``, ``-b u / d`` and ``u log d``.
+    with respect to ``(log A, E_BG, b)`` are ``u = model * w``, ``-b u / d`` and ``u log d``. The log of
+    ``d = E - E_BG`` is taken once and serves the model and all three columns; every (m, n_ch) array is
+    one of the reused arrays of ``space``. The curves go in parts of :data:`SUMS_PART`; the channels at or
+    below the lowest ``E_BG`` of a part (where every model and column is 0) add only ``yw^2`` to the chi2.
     """
-    dpos, ld, model = _model_parts(params, e)
-    u = model
-    u *= w
-    r = u - yw
-    v = u / dpos  # the E_BG column is -b v (0 below the gap, where u = 0)
-    ld *= u  # the b column
+    m, n = params.shape[0], e.size
+    chi2, grad, mat = np.empty(m), np.empty((m, 3)), np.empty((m, 3, 3))
     dot = lambda a, b: np.einsum("ij,ij->i", a, b)
-    b = -params[:, 2]
-    uu, uv, ul, vv, vl, ll = dot(u, u), dot(u, v), dot(u, ld), dot(v, v), dot(v, ld), dot(ld, ld)
-    mat = np.stack([uu, b * uv, ul, b * uv, b * b * vv, b * vl, ul, b * vl, ll], axis=1).reshape(-1, 3, 3)
-    grad = np.stack([dot(u, r), b * dot(v, r), dot(ld, r)], axis=1)
-    return dot(r, r), grad, mat
+    for r0 in range(0, m, SUMS_PART):
+        r1 = min(r0 + SUMS_PART, m)
+        pp = params[r0:r1]
+        k = r1 - r0
+        c0 = min(int(np.searchsorted(e, pp[:, 1].min(), side="right")), n - 1)  # channels with E <= every E_BG
+        nc = n - c0
+        d, ld, u, v, r = (a.reshape(-1)[:k * nc].reshape(k, nc) for a in (space.d, space.ld, space.u, space.v,
+                                                                          space.r))
+        below = space.below.reshape(-1)[:k * nc].reshape(k, nc)
+        ywp, wp = yw[r0:r1, c0:], (w[c0:] if w.ndim == 1 else w[r0:r1, c0:])
+        np.subtract(e[None, c0:], pp[:, 1:2], out=d)
+        np.less_equal(d, 0.0, out=below)
+        np.copyto(d, 1.0, where=below)  # d > 0 everywhere now; the channels below the gap are zeroed in u
+        np.log(d, out=ld)
+        np.multiply(ld, pp[:, 2:3], out=u)
+        u += pp[:, :1]
+        np.exp(u, out=u)
+        np.copyto(u, 0.0, where=below)
+        u *= wp
+        np.subtract(u, ywp, out=r)
+        np.divide(u, d, out=v)  # the E_BG column is -b v (0 below the gap, where u = 0)
+        ld *= u  # the b column
+        b = -pp[:, 2]
+        uu, uv, ul, vv, vl, ll = dot(u, u), dot(u, v), dot(u, ld), dot(v, v), dot(v, ld), dot(ld, ld)
+        mat[r0:r1] = np.stack([uu, b * uv, ul, b * uv, b * b * vv, b * vl, ul, b * vl, ll], axis=1).reshape(-1, 3, 3)
+        grad[r0:r1] = np.stack([dot(u, r), b * dot(v, r), dot(ld, r)], axis=1)
+        chi2[r0:r1] = dot(r, r)
+        if c0:
+            chi2[r0:r1] += dot(yw[r0:r1, :c0], yw[r0:r1, :c0])
+    return chi2, grad, mat
 
 
 def _cost(params, e, yw, w):
@@ -374,7 +450,7 @@ def _cost(params, e, yw, w):
     return np.einsum("ij,ij->i", model, model)
 
 
-def _refine(e, y, w, params, bounds, n_steps, tol=1e-6, chi2_tol=1e-6, lam_max=1e8):
+def _refine(e, y, w, params, bounds, n_steps, tol=1e-6, chi2_tol=1e-6, lam_max=1e8, space=None):
     """Levenberg-Marquardt on ``(log A, E_BG, b)`` of every curve from ``params``; curves stop when converged.
 
     The model, residuals and Gauss-Newton sums are evaluated in :data:`REFINE_DTYPE`; the parameters,
@@ -391,6 +467,8 @@ def _refine(e, y, w, params, bounds, n_steps, tol=1e-6, chi2_tol=1e-6, lam_max=1
     """
     g_lo, g_hi, b_lo, b_hi = bounds
     m = params.shape[0]
+    if space is None or space.d.shape[0] < m:
+        space = _Workspace(m, e.size, 1)
     params = params.copy()
     converged = np.zeros(m, dtype=bool)
     good = np.flatnonzero(np.isfinite(params[:, 0]))
@@ -403,44 +481,60 @@ def _refine(e, y, w, params, bounds, n_steps, tol=1e-6, chi2_tol=1e-6, lam_max=1
     fine = (num > 0) & (den > 0)
     params[good[fine], 0] = np.log(num[fine] / den[fine])
     dt = REFINE_DTYPE
-    e_r, yw_r, w_r = e.astype(dt), yw.astype(dt), np.asarray(w, dtype=dt)
+    e_r, w_r = e.astype(dt), np.asarray(w, dtype=dt)
     shared = w_r.ndim == 1
     cost_r = np.full(m, np.inf)
-    active = good
+    active = good[np.argsort(params[good, 1], kind="stable")]  # by E_BG: see SUMS_PART
     lam = np.full(m, 1e-3)
-    sums = None
+    # the running curves' y w and w, compacted as curves finish (in the reused arrays of space)
+    ya = np.take(yw.astype(dt, copy=False), active, axis=0, out=space.ya[:active.size], mode="clip")
+    wa = w_r if shared else np.take(w_r, active, axis=0, out=space.wa[:active.size], mode="clip")
+    eye = np.eye(3, dtype=bool)
+    p = params[active]
+    la = lam[active]
+    c, grad, mat = _sums(p.astype(dt), e_r, ya, wa, space)
+    cost_r[active] = c
     for _ in range(n_steps):
         if active.size == 0:
             break
-        p = params[active]
-        ya, wa = yw_r[active], (w_r if shared else w_r[active])
-        if sums is None:
-            c, grad, mat = _sums(p.astype(dt), e_r, ya, wa)
-            cost_r[active] = c
-        else:
-            c, grad, mat = sums
         mat, grad = mat.astype(float), grad.astype(float)
         diag = np.diagonal(mat, axis1=1, axis2=2)
-        damped = mat + lam[active, None, None] * (np.eye(3) * (diag[:, None, :] + 1e-12))
+        damped = mat.copy()
+        damped[:, eye] += la[:, None] * (diag + 1e-12)
         step = -_solve3(damped, grad)
         trial = p + step
         trial[:, 1] = np.clip(trial[:, 1], g_lo, g_hi)
         trial[:, 2] = np.clip(trial[:, 2], b_lo, b_hi)
-        new_c, new_grad, new_mat = _sums(trial.astype(dt), e_r, ya, wa)
-        cost_before = cost_r[active]
+        new_c, new_grad, new_mat = _sums(trial.astype(dt), e_r, ya, wa, space)
+        cost_before = c
         ok = np.isfinite(new_c) & (new_c < cost_before)
         small = np.all(np.abs(trial - p) <= tol, axis=1)
-        params[active[ok]] = trial[ok]
-        cost_r[active[ok]] = new_c[ok]
-        lam[active] = np.where(ok, lam[active] / 3.0, lam[active] * 4.0)
+        p = np.where(ok[:, None], trial, p)
+        c = np.where(ok, new_c, c)
+        la = np.where(ok, la / 3.0, la * 4.0)
         flat = ok & (cost_before - new_c < chi2_tol + CHI2_RTOL * cost_before)  # a kept step that gains ~nothing
-        done = small | flat | (lam[active] > lam_max)  # or a step that moves nothing, or no step helps
-        converged[active[done]] = True
-        keep = ~done
-        # the sums at the current point of each curve still running: the trial's where it was kept
-        sums = (np.where(ok, new_c, c)[keep], np.where(ok[:, None], new_grad, grad)[keep],
-                np.where(ok[:, None, None], new_mat, mat)[keep])
-        active = active[keep]
+        done = small | flat | (la > lam_max)  # or a step that moves nothing, or no step helps
+        if done.any():
+            fin = active[done]
+            converged[fin] = True
+            params[fin], cost_r[fin] = p[done], c[done]
+            keep = np.flatnonzero(~done)
+            k = keep.size
+            active, p, c, la = active[keep], p[keep], c[keep], la[keep]
+            # the sums at the current point of each curve still running: the trial's where it was kept
+            ok = ok[keep]
+            grad = np.where(ok[:, None], new_grad[keep], grad[keep])
+            mat = np.where(ok[:, None, None], new_mat[keep], mat[keep])
+            # into the other array of the pair (no overlap, so unbuffered: mode="clip"; keep is in range)
+            ya = np.take(ya, keep, axis=0, out=space.ya2[:k], mode="clip")
+            space.ya, space.ya2 = space.ya2, space.ya
+            if not shared:
+                wa = np.take(wa, keep, axis=0, out=space.wa2[:k], mode="clip")
+                space.wa, space.wa2 = space.wa2, space.wa
+        else:
+            grad = np.where(ok[:, None], new_grad, grad)
+            mat = np.where(ok[:, None, None], new_mat, mat)
+    params[active], cost_r[active] = p, c  # those that ran out of steps
     cost = np.empty(m)
     cost[good] = _cost(params[good], e, yw[good], w_full[good])  # float64, at the final parameters
     bad = np.setdiff1d(np.arange(m), good)
