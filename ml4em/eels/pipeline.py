@@ -12,8 +12,9 @@ The chain, each step defined once in its own module:
    :func:`choose_window`, and what makes the number untrustworthy is listed
    (:func:`ml4em.eels.cli_checks.band_gap_warnings`, :func:`resolution_warnings`).
 
-``ml4em zlp`` (:mod:`ml4em.eels.cli`), tutorial 08's package version and the dispersion sweep
-(``benchmarks/dispersion.py``, ``tests/test_eels_dispersion.py``) call it; spectral images use the same steps per
+``ml4em zlp`` (:mod:`ml4em.eels.cli`) and the dispersion sweep (``benchmarks/classical.py``,
+``tests/test_eels_dispersion.py``) call it (tutorial 08 has students write these steps themselves, with the same
+package functions as their fallbacks); spectral images use the same steps per
 cluster and per pixel (:mod:`ml4em.eels.image`, :mod:`ml4em.eels.lazy`), with the window of :func:`choose_window`.
 """
 
