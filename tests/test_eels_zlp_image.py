@@ -134,6 +134,10 @@ def test_cli_on_a_cluster_given_by_its_address(image_file, reference, tmp_path):
         assert local.n_workers_running == 1
         info = local.client.scheduler_info()["workers"]
         assert all(w["nthreads"] == 1 for w in info.values())
+        # glibc keeps its adaptive malloc thresholds in the workers (distributed's fixed trim threshold slowed the
+        # chunk tasks); the BLAS thread limit stays
+        env = local.client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
+        assert list(env.values()) == [(None, "1")]
         out = tmp_path / "remote"
         argv = [str(image_file), "--out", str(out), "--chunk", "8", "8", *FAST_CLI]
         assert run_cli([*argv, "--scheduler", local.client.scheduler.address]) == 0  # the last --scheduler counts

@@ -163,6 +163,8 @@ BLOCK = 2048
 REFINE_DTYPE = np.float64
 #: Relative chi2 gain below which a kept step ends a curve's fit (with an absolute ``chi2_tol``).
 CHI2_RTOL = 1e-9
+#: The running curves' arrays are compacted when at least 1 / COMPACT of their rows have finished (see :func:`_refine`).
+COMPACT = 8
 #: Curves per part of the Gauss-Newton sums (see :func:`_sums`); the curves of a block are sorted by their start
 #: E_BG so that a part skips the channels below all of its onsets.
 SUMS_PART = 256
@@ -261,8 +263,13 @@ def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=E
             else:
                 r = rows[sel]
                 ws, w2s = w[r], w2[r]
-                ns = (np.take(norm, r, axis=0, out=space.norm[:sel.size]) if norm is not None
-                      else np.maximum(np.matmul(w2s, sq, out=space.norm[:sel.size]), 1e-30, out=space.norm[:sel.size]))
+                if norm is not None and sel.size % norm.shape[0] == 0 and np.array_equal(
+                        r.reshape(-1, norm.shape[0]), np.broadcast_to(np.arange(norm.shape[0]), (sel.size // norm.shape[0], norm.shape[0]))):
+                    ns = norm  # the block repeats the rows in order (replicas x pixels): no copy per curve
+                elif norm is not None:
+                    ns = np.take(norm, r, axis=0, out=space.norm[:sel.size])
+                else:
+                    ns = np.maximum(np.matmul(w2s, sq, out=space.norm[:sel.size]), 1e-30, out=space.norm[:sel.size])
             start_params = _grid_start(yw[sel], w2s, b32t, ns, grid, b_grid, space)
             params, cost, conv = _refine(ew, yw[sel], ws, start_params, bounds, int(n_steps), space=space)
             out["log_a"][sel], out["band_gap"][sel], out["exponent"][sel] = params.T
@@ -350,7 +357,8 @@ def _grid_start(y, w2, b32t, norm, grid, b_grid, space):
     """Best ``(log A, E_BG, b)`` of every curve on the grid, refined by parabolas through its neighbours.
 
     ``y`` (m, n_ch); ``w2`` = ``w^2`` in float32, (n_ch,) or (m, n_ch); ``b32t`` (n_ch, n_grid * n_b) the basis
-    curves; ``norm`` (n_basis,) or (m, n_basis) their ``N = sum(w^2 phi^2)`` (at least 1e-30). For each basis curve
+    curves; ``norm`` (n_basis,), (m, n_basis) or (n_rows, n_basis) with curve ``i`` on row ``i % n_rows`` their
+    ``N = sum(w^2 phi^2)`` (at least 1e-30). For each basis curve
     ``phi`` the best amplitude is ``P / N`` with ``P = sum(w^2 y phi)``, and the chi2 falls by ``P^2 / N`` from
     ``sum(w^2 y^2)``: the search is the argmax of ``P^2 / N`` over the grid (float32: it only picks the start).
     A curve with ``P <= 0`` everywhere (no positive signal) gets NaN.
@@ -362,7 +370,10 @@ def _grid_start(y, w2, b32t, norm, grid, b_grid, space):
     p = np.matmul(y32, b32t, out=space.p[:m])  # (m, n_basis)
     gain = np.abs(p, out=space.gain[:m])
     gain *= p  # signed: a basis curve with P <= 0 (a negative amplitude) never wins
-    gain /= norm
+    if norm.ndim == 2 and norm.shape[0] != m:  # rows repeated in order: curve i has row i % n_rows
+        gain.reshape(m // norm.shape[0], norm.shape[0], -1)[...] /= norm
+    else:
+        gain /= norm
     n_g, n_b = grid.size, b_grid.size
     flat = np.argmax(gain, axis=1)
     ig, ib = np.divmod(flat, n_b)
@@ -380,7 +391,7 @@ def _grid_start(y, w2, b32t, norm, grid, b_grid, space):
 
     g0 = vertex(lambda j: gain[rows, j, ib], ig, n_g, grid)
     b0 = vertex(lambda j: gain[rows, ig, j], ib, n_b, b_grid)
-    norm_best = norm[flat] if norm.ndim == 1 else norm[rows, flat]
+    norm_best = norm[flat] if norm.ndim == 1 else norm[rows % norm.shape[0], flat]
     amp = p[rows, flat].astype(float) / norm_best
     log_a = np.where(gain[rows, ig, ib] > 0, np.log(np.maximum(amp, 1e-300)), np.nan)
     return np.stack([log_a, g0, b0], axis=1).astype(float)
@@ -494,8 +505,9 @@ def _refine(e, y, w, params, bounds, n_steps, tol=1e-6, chi2_tol=1e-6, lam_max=1
     la = lam[active]
     c, grad, mat = _sums(p.astype(dt), e_r, ya, wa, space)
     cost_r[active] = c
+    alive = np.ones(active.size, dtype=bool)  # False: finished, its result stored, kept until the next compaction
     for _ in range(n_steps):
-        if active.size == 0:
+        if not alive.any():
             break
         mat, grad = mat.astype(float), grad.astype(float)
         diag = np.diagonal(mat, axis1=1, axis2=2)
@@ -513,14 +525,17 @@ def _refine(e, y, w, params, bounds, n_steps, tol=1e-6, chi2_tol=1e-6, lam_max=1
         c = np.where(ok, new_c, c)
         la = np.where(ok, la / 3.0, la * 4.0)
         flat = ok & (cost_before - new_c < chi2_tol + CHI2_RTOL * cost_before)  # a kept step that gains ~nothing
-        done = small | flat | (la > lam_max)  # or a step that moves nothing, or no step helps
+        done = (small | flat | (la > lam_max)) & alive  # or a step that moves nothing, or no step helps
         if done.any():
             fin = active[done]
             converged[fin] = True
             params[fin], cost_r[fin] = p[done], c[done]
-            keep = np.flatnonzero(~done)
+            alive &= ~done
+        if COMPACT * (alive.size - np.count_nonzero(alive)) >= alive.size:
+            # drop the finished curves from the arrays (a copy of them all: not after every step)
+            keep = np.flatnonzero(alive)
             k = keep.size
-            active, p, c, la = active[keep], p[keep], c[keep], la[keep]
+            active, p, c, la, alive = active[keep], p[keep], c[keep], la[keep], alive[keep]
             # the sums at the current point of each curve still running: the trial's where it was kept
             ok = ok[keep]
             grad = np.where(ok[:, None], new_grad[keep], grad[keep])
@@ -534,7 +549,7 @@ def _refine(e, y, w, params, bounds, n_steps, tol=1e-6, chi2_tol=1e-6, lam_max=1
         else:
             grad = np.where(ok[:, None], new_grad, grad)
             mat = np.where(ok[:, None, None], new_mat, mat)
-    params[active], cost_r[active] = p, c  # those that ran out of steps
+    params[active[alive]], cost_r[active[alive]] = p[alive], c[alive]  # those that ran out of steps
     cost = np.empty(m)
     cost[good] = _cost(params[good], e, yw[good], w_full[good])  # float64, at the final parameters
     bad = np.setdiff1d(np.arange(m), good)

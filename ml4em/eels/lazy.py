@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .axis import aligned_axis
+from .axis import aligned_axis, zlp_centre
 from .image import MAP_NAMES, cluster_reference, train_cluster_models, vacuum_clusters
 
 __all__ = ["IMAGE_SUFFIXES", "LazySpectralImage", "ImageMaps", "ChunkStore", "StoreMismatch",
@@ -441,8 +441,17 @@ class dask_runner:
             main = threading.current_thread() is threading.main_thread()
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
             try:
-                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, silence_logs=logging.ERROR)
+                import dask
+
+                # distributed starts its workers with MALLOC_TRIM_THRESHOLD_ set, which fixes glibc's thresholds:
+                # every large temporary array is then mapped and page-faulted anew, and the chunk tasks (numpy on
+                # arrays of a few MB) ran 1.3-1.5x slower than in this process. The workers keep glibc's
+                # adaptive default; the BLAS thread limits stay.
+                environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+                           if k != "MALLOC_TRIM_THRESHOLD_"}
+                with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                    self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                 dashboard_address=None, silence_logs=logging.ERROR)
             finally:
                 if main:
                     signal.signal(signal.SIGINT, previous)
@@ -517,19 +526,39 @@ def _sums_block(block, labels, energy_loss, axis, n_clusters):
     return sums, np.bincount(lab, minlength=n_clusters)
 
 
+#: Channels beyond the highest fit window that the band-gap step aligns as well (see :func:`_maps_block`).
+ALIGN_MARGIN = 64
+
+
 def _maps_block(block, labels, energy_loss, axis, refs, batch):
     """Step 5 on one chunk: :func:`ml4em.eels.image.fit_cluster_pixels` per cluster, with global references."""
     from .image import fit_cluster_pixels
 
-    flat = align_to_axis(energy_loss, np.asarray(block, dtype=float), axis).reshape(-1, axis.size)
+    # the fits use the channels up to the end of the highest window: only those are aligned (from the channels
+    # up to ALIGN_MARGIN further, where a pixel's ZLP offset takes them from), not the whole axis
     lab = np.asarray(labels).ravel()
+    block = np.asarray(block)
+    n = max((int(np.searchsorted(axis, ref["window"][1], side="right")) + 2 for ref in refs.values()), default=0)
+    cut = n + ALIGN_MARGIN
+    if cut < axis.size:
+        flat = block.reshape(-1, axis.size)[:, :cut].astype(float)
+        scale = (axis[-1] - axis[0]) / (axis.size - 1)
+        offset = (zlp_centre(energy_loss[:cut], flat) - (energy_loss[0] - axis[0])) / scale  # channels
+        if np.max(np.abs(offset), initial=0.0) >= ALIGN_MARGIN - 2:  # a peak far from the others: all channels
+            cut = axis.size
+        else:
+            flat = align_to_axis(energy_loss[:cut], flat, axis[:cut])[:, :n]
+    if cut >= axis.size:
+        n = axis.size
+        flat = align_to_axis(energy_loss, block.astype(float), axis).reshape(-1, n)
     out = {k: np.full(lab.size, np.nan) for k in MAP_NAMES}
     n_fits = 0
     for k, ref in refs.items():
         pixels = np.flatnonzero(lab == k)
         if pixels.size:
-            maps, n = fit_cluster_pixels(axis, flat[pixels], ref, batch=batch, n_jobs=1)
-            n_fits += n
+            ref = {**ref, "zlp": ref["zlp"][:, :n], "near": ref["near"][:n]}
+            maps, fits = fit_cluster_pixels(axis[:n], flat[pixels], ref, batch=batch, n_jobs=1)
+            n_fits += fits
             for name, values in maps.items():
                 out[name][pixels] = values
     shape = np.shape(labels)
