@@ -74,7 +74,7 @@ def add_parser(subparsers):
     p.add_argument("--window", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                    help="band-gap fit window, eV (default: per cluster, from its mean spectrum)")
     p.add_argument("--chunk", type=int, nargs=2, default=(32, 32), metavar=("NY", "NX"),
-                   help="pixels per chunk (default 32 32)")
+                   help="pixels per chunk (default 32 32; rounded to whole chunks of the file where its are smaller)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="dask scheduler address (tcp://HOST:PORT), or 'synchronous'; default: a local cluster")
     p.add_argument("--workers", type=int, default=None,

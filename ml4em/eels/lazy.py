@@ -110,7 +110,10 @@ def open_spectral_image(path, *, chunks=(32, 32)):
     path : str or path-like
     chunks : (int, int), default (32, 32)
         Pixels per chunk along y and x (each chunk holds all energy channels;
-        32 x 32 pixels of 2048 float32 channels are 8 MiB).
+        32 x 32 pixels of 2048 float32 channels are 8 MiB). Where the file
+        stores smaller chunks, each size is rounded to the nearest multiple of
+        the file's (e.g. 33 for a file of 11 x 11-pixel chunks), so that no
+        stored chunk is read by two tasks.
 
     Returns
     -------
@@ -165,6 +168,10 @@ def open_spectral_image(path, *, chunks=(32, 32)):
     import dask.array as da
 
     counts = da.moveaxis(da.asarray(data), signal[0], -1).astype(np.float32)
+    # a chunk of whole chunks of the file (when the file's are smaller): every stored chunk is then read and
+    # decompressed once per pass, by one task, not once by each chunk it straddles
+    native = [max(c) for c in counts.chunks[:2]]
+    cy, cx = (n * max(1, int(round(c / n))) if n < c else c for c, n in zip((cy, cx), native))
     counts = counts.rechunk((min(cy, counts.shape[0]), min(cx, counts.shape[1]), -1))
     nav = [axes[i] for i in range(3) if i != signal[0]]
     size, unit = nav[-1].get("scale"), str(nav[-1].get("units", "") or "").strip()
