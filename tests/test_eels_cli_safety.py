@@ -21,7 +21,7 @@ import pytest
 from ml4em.datasets import make_lowloss_spectrum, read_spectrum
 from ml4em.eels import BandGapFit, MLPShape, ZLPEnsemble
 from ml4em.eels import cli as zlp_cli
-from ml4em.eels import cli_checks, cli_output
+from ml4em.eels import cli_checks, cli_output, memory, pipeline
 from ml4em.eels.cli_output import MARKER
 
 from test_eels_cli import AXIS, files, run  # noqa: F401  (files: the spectra fixture, shared)
@@ -171,13 +171,13 @@ def test_unwritable_out_is_refused_before_the_analysis(files, tmp_path, monkeypa
 def test_estimate_memory_bytes_by_hand():
     shape = MLPShape(1, (3,))  # 10 parameters, 5 units
     # training 24*5*10 + 8*5^2 = 1400 B < prediction 8*100*5 = 4000 B; results 48*100 = 4800 B
-    assert cli_checks.estimate_memory_bytes(2, n_channels=100, n_train=5, shape=shape) == 2 * 8800 + 64 * 2**20
-    big = cli_checks.estimate_memory_bytes(2, n_channels=100, n_train=500, shape=shape)
+    assert memory.estimate_memory_bytes(2, n_channels=100, n_train=5, shape=shape) == 2 * 8800 + 64 * 2**20
+    big = memory.estimate_memory_bytes(2, n_channels=100, n_train=500, shape=shape)
     assert big == 2 * (24 * 500 * 10 + 8 * 10**2 + 4800) + 64 * 2**20  # dual system: min(n_train, n_params)^2
 
 
 def test_available_memory_is_known_on_linux():
-    free, where = cli_checks.available_memory_bytes()
+    free, where = memory.available_memory_bytes()
     if free is None:
         pytest.skip("neither a memory limit nor /proc/meminfo on this machine")
     assert free > 0 and where
@@ -185,31 +185,46 @@ def test_available_memory_is_known_on_linux():
 
 def test_huge_n_replicas_is_refused_with_the_estimate(files, tmp_path, monkeypatch, capsys, no_training):
     folder, sample, vacuum = files
-    if cli_checks.available_memory_bytes()[0] is None:
+    if memory.available_memory_bytes()[0] is None:
         pytest.skip("neither a memory limit nor /proc/meminfo on this machine")
     out = tmp_path / "r"
     argv = [*sample, "--vacuum", *vacuum, "--dE1", "1.0", "--dE2", "4.0", "--out", str(out), "--quiet"]
     _refused([*argv, "--n-replicas", str(10**9)], capsys,
              r"--n-replicas 1000000000: the analysis would need about [\d.]+ (PiB|TiB) of memory",
              r"but [\d.]+ [KMGT]iB is available", r"use at most --n-replicas \d+ here")
-    seen, check = {}, cli_checks.check_memory
+    seen, check = {}, memory.check_memory
 
     def spy(n_replicas, **sizes):
         seen.update(sizes)
         return check(n_replicas, **sizes)
 
-    monkeypatch.setattr(cli_checks, "check_memory", spy)
-    monkeypatch.setattr(cli_checks, "available_memory_bytes", lambda: (2 * 2**30, "in this test"))
+    monkeypatch.setattr(pipeline, "check_memory", spy)
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: (2 * 2**30, "in this test"))
     with pytest.raises(AssertionError, match="the training started"):
         run([*argv, "--n-replicas", "4"])
     assert seen["n_channels"] == AXIS.size and seen["shape"] == MLPShape(1, (10, 15, 5))
-    per = cli_checks.estimate_memory_bytes(1, **seen) - cli_checks.estimate_memory_bytes(0, **seen)
+    per = memory.estimate_memory_bytes(1, **seen) - memory.estimate_memory_bytes(0, **seen)
     most = (2 * 2**30 - 64 * 2**20) // per
     _refused([*argv, "--n-replicas", str(most + 1)], capsys, f"is available in this test; use at most "
              f"--n-replicas {most} here")
     with pytest.raises(AssertionError, match="the training started"):  # within the estimate: it goes on
         run([*argv, "--n-replicas", str(most)])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_analyse_spectra_names_its_own_argument_when_memory_is_short(monkeypatch, no_training):
+    # the library's error names n_replicas= (the command line's names --n-replicas, above); its numbers agree
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: (2 * 2**30, "in this test"))
+    rng = np.random.default_rng(0)
+    e = np.round(np.arange(-2.0, 8.0, 0.02), 10)
+    sample = 1e4 * np.exp(-0.5 * (e / 0.1) ** 2) + 50.0 + rng.normal(0.0, 1.0, (3, e.size))
+    with pytest.raises(memory.NotEnoughMemory, match=r"^n_replicas=1000000: .* is available in this test; use at "
+                       r"most n_replicas=\d+ here") as info:
+        pipeline.analyse_spectra(e, sample, n_replicas=10**6, dE1=1.0, dE2=4.0, window=(1.5, 3.0))
+    err = info.value
+    assert err.need > err.free == 2 * 2**30 and (err.most + 1) * err.per_replica + memory.BASE_BYTES > err.free
+    assert err.most * err.per_replica + memory.BASE_BYTES <= err.free
+    assert err.message("--n-replicas").startswith("--n-replicas 1000000: ") and isinstance(err, ValueError)
 
 
 # ------------------------------------------------------------------------------------------ inputs
@@ -301,18 +316,18 @@ def _fit(gap, b, window=(1.0, 3.0)):
 def test_band_gap_warnings():
     rng = np.random.default_rng(0)
     kw = {"window": (1.0, 3.0), "scale": 0.025, "exponent_range": (0.2, 4.0)}
-    assert cli_checks.band_gap_warnings(_fit(1.6 + 0.02 * rng.standard_normal(20), 1.5), **kw) == []
-    (w,) = cli_checks.band_gap_warnings(_fit(np.full(20, 1.6), 1.5), **kw)
+    assert pipeline.band_gap_warnings(_fit(1.6 + 0.02 * rng.standard_normal(20), 1.5), **kw) == []
+    (w,) = pipeline.band_gap_warnings(_fit(np.full(20, 1.6), 1.5), **kw)
     assert "68% band of E_BG is 0 eV wide (E_BG = 1.6 eV), less than 0.1 channel" in w and "of the 20 replicas" in w
-    (w,) = cli_checks.band_gap_warnings(_fit(1.6 + 0.0005 * rng.standard_normal(20), 1.5), **kw)  # prints +-0.000
+    (w,) = pipeline.band_gap_warnings(_fit(1.6 + 0.0005 * rng.standard_normal(20), 1.5), **kw)  # prints +-0.000
     assert re.match(r"the 68% band of E_BG is 0\.000\d+ eV wide .*less than 0\.1 channel \(0\.025 eV/channel\)", w)
-    (w,) = cli_checks.band_gap_warnings(_fit(2.99 + 0.001 * rng.standard_normal(20), 1.5), **kw)
+    (w,) = pipeline.band_gap_warnings(_fit(2.99 + 0.001 * rng.standard_normal(20), 1.5), **kw)
     assert "lies at or beyond an end of the fit window 1-3 eV" in w
-    (w,) = cli_checks.band_gap_warnings(_fit(0.5 + 0.02 * rng.standard_normal(20), 1.5), **kw)
+    (w,) = pipeline.band_gap_warnings(_fit(0.5 + 0.02 * rng.standard_normal(20), 1.5), **kw)
     assert "lies at or beyond an end" in w
-    (w,) = cli_checks.band_gap_warnings(_fit(1.6 + 0.02 * rng.standard_normal(20), 4.0), **kw)
+    (w,) = pipeline.band_gap_warnings(_fit(1.6 + 0.02 * rng.standard_normal(20), 4.0), **kw)
     assert "b = 4 sits at a limit of its allowed range 0.2-4" in w
-    (w,) = cli_checks.band_gap_warnings(_fit(np.full(20, np.nan), 1.5), **kw)
+    (w,) = pipeline.band_gap_warnings(_fit(np.full(20, np.nan), 1.5), **kw)
     assert "the band-gap fit failed" in w
 
 

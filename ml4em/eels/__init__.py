@@ -20,6 +20,7 @@ Modules, one topic each:
 - :mod:`~ml4em.eels.subtract`    matching the ZLP to a spectrum and subtracting it
 - :mod:`~ml4em.eels.bandgap`     band-gap fits per replica
 - :mod:`~ml4em.eels.pipeline`    spectra to band gap in one call (regions, ensemble, subtraction, fit, warnings)
+- :mod:`~ml4em.eels.memory`      the memory the replicas need, checked before any training
 - :mod:`~ml4em.eels.classical`   the classical ZLP subtractions it replaces (power law, reflected tail, scaled vacuum)
 - :mod:`~ml4em.eels.extrapolate` ZLPs that depend on exposure time or beam energy
 - :mod:`~ml4em.eels.image`       spectral images: clustering, ZLP per cluster, band-gap maps
@@ -28,7 +29,7 @@ Modules, one topic each:
 - :mod:`~ml4em.eels.explorers`   the sliders of the EELS tutorials
 - :mod:`~ml4em.eels.teaching`    small, fast pieces for the tutorials' exercises and the course's versions of them
 - :mod:`~ml4em.eels.cli`         the ``ml4em zlp`` command
-- :mod:`~ml4em.eels.cli_checks`  its checks of inputs, memory and results before and after the work
+- :mod:`~ml4em.eels.cli_checks`  its checks of the input files and spectra before the work
 - :mod:`~ml4em.eels.cli_output`  its output folders: marker file, temporary folder, rename, SIGTERM
 - :mod:`~ml4em.eels.cli_image`   the ``ml4em zlp-image`` command
 """

@@ -158,9 +158,10 @@ def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=No
     ------
     CLIError
         For implausible inputs and options, and an ``n_replicas`` whose
-        memory (:func:`ml4em.eels.cli_checks.check_memory`) is not available;
+        memory (:func:`ml4em.eels.memory.check_memory`) is not available;
         all before the training.
     """
+    from .memory import NotEnoughMemory
     from .pipeline import analyse_spectra
 
     e, sample = read_spectra(sample_paths, offset=offset, scale=scale, role="sample")
@@ -179,6 +180,8 @@ def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=No
                                max_chi2=max_chi2, uncertainty=uncertainty, progress=progress, seed=seed)
     except CLIError:
         raise
+    except NotEnoughMemory as err:
+        raise CLIError(err.message("--n-replicas")) from err
     except ValueError as err:
         message = str(err).replace("dE1=", "--dE1 ").replace("dE2=", "--dE2 ").replace(
             "pass window=(low, high) in eV", "give --window LOW HIGH")

@@ -2,9 +2,9 @@
 
 Before the work starts: the input files (:func:`check_inputs`), every
 spectrum (:func:`check_spectrum`, :func:`check_distinct`) and the memory
-that ``--n-replicas`` needs (:func:`check_memory`); the output folder is
+that ``--n-replicas`` needs (:mod:`ml4em.eels.memory`); the output folder is
 :mod:`ml4em.eels.cli_output`'s. After the fit: the band gap
-(:func:`band_gap_warnings`). Every failure is a :class:`CLIError` whose
+(:func:`ml4em.eels.pipeline.band_gap_warnings`). Every failure is a :class:`CLIError` whose
 message names the file or option, the value found and the fix.
 
 The rules
@@ -34,14 +34,9 @@ The rules
   (else it is a spike or an unresolved peak, which the model cannot learn).
 - **Repeats.** No two sample spectra may be identical: the uncertainty comes
   from their spread, and a file passed twice would shrink it.
-- **Memory.** :func:`estimate_memory_bytes` (an upper estimate) must fit in
-  the memory available (:func:`available_memory_bytes`).
-- **Result.** Reported as warnings: a 68% band of E_BG narrower than
-  ``ZERO_BAND_CHANNELS`` (a tenth) of a channel, finer than data sampled
-  per channel can place an onset, so the replicas did not vary the fit (it
-  prints as +0.000 -0.000 eV); a median E_BG within one channel of an end
-  of the fit window or outside it (the onset is extrapolated, not fitted);
-  a median ``b`` at a limit of its allowed range.
+- **Memory** (:func:`ml4em.eels.memory.check_memory`) and **the result**
+  (:func:`ml4em.eels.pipeline.band_gap_warnings`) are checked by
+  :func:`ml4em.eels.analyse_spectra`, which the command calls.
 
 Used in: ``ml4em zlp`` (:mod:`ml4em.eels.cli`).
 """
@@ -50,8 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CLIError", "os_reason", "check_inputs", "check_spectrum", "check_distinct", "estimate_memory_bytes",
-           "available_memory_bytes", "check_memory", "band_gap_warnings"]
+__all__ = ["CLIError", "os_reason", "check_inputs", "check_spectrum", "check_distinct"]
 
 MIN_CHANNELS = 64
 AXIS_STEP_RTOL = 0.25
@@ -59,7 +53,6 @@ NEGATIVE_SIGMAS = 3.0
 MAX_NEGATIVE_CHANNELS = 0.05
 SIGMA_FLOOR = 1e-6
 MIN_FWHM_CHANNELS = 2.0
-ZERO_BAND_CHANNELS = 0.1
 
 
 class CLIError(ValueError):
@@ -191,126 +184,3 @@ def check_distinct(spectra, labels):
         if first[group] != i:
             raise CLIError(f"{labels[first[group]]} and {labels[i]} hold identical spectra; the uncertainty comes "
                            "from the spread between independent acquisitions, so pass each spectrum once.")
-
-
-# ----------------------------------------------------------------------------- memory
-def estimate_memory_bytes(n_replicas, *, n_channels, n_train, shape):
-    """An upper estimate of the memory that ``ml4em zlp`` needs, in bytes.
-
-    Per replica, the larger of the training and the prediction, plus the
-    results. Training (Levenberg-Marquardt): ``n_train x n_params`` Jacobian
-    entries at 24 bytes (float64 while it is computed and weighted, float32
-    as kept) and the normal matrix, ``min(n_train, n_params)^2`` entries at 8
-    bytes (float32, and its damped copy). Prediction on every channel: the
-    activations of every layer, 8 bytes per unit and channel. Results: 6
-    float64 arrays of ``n_channels`` (ZLP, matched ZLP, subtracted spectrum,
-    and the copies that the quantiles sort). Plus 64 MiB for everything
-    else. For 100 replicas on the synthetic spectra of the tests (641
-    channels, 152 training points) the per-replica part is about 30% above
-    the peak that ``tracemalloc`` measures for ``run_zlp``.
-
-    Parameters
-    ----------
-    n_replicas, n_channels, n_train : int
-        Replicas, channels of the spectra and training points per replica
-        (channels below dE1 and pseudo-data).
-    shape : ml4em.eels.MLPShape
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> from ml4em.eels import MLPShape
-    >>> estimate_memory_bytes(100, n_channels=1981, n_train=300, shape=MLPShape(1, (10, 15, 5))) // 2**20
-    315
-    """
-    training = 24 * n_train * shape.n_params + 8 * min(n_train, shape.n_params) ** 2
-    prediction = 8 * n_channels * (shape.n_inputs + sum(shape.hidden) + 1)
-    return int(n_replicas) * (max(training, prediction) + 48 * n_channels) + 64 * 2**20
-
-
-def available_memory_bytes():
-    """Memory this process may still use, in bytes, and where the number comes from; ``(None, "")`` if unknown.
-
-    The lower of the container's limit less what is in use there
-    (:mod:`ml4em._resources`) and the machine's available memory
-    (``MemAvailable`` in ``/proc/meminfo``).
-    """
-    from .._resources import memory_limit_bytes, memory_used_bytes
-
-    found = []
-    limit = memory_limit_bytes()
-    if limit is not None:
-        found.append((max(limit - memory_used_bytes(), 0), "under this container's memory limit"))
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    found.append((int(line.split()[1]) * 1024, "on this machine"))
-    except (OSError, ValueError, IndexError):
-        pass
-    return min(found) if found else (None, "")
-
-
-def _size(n):
-    """``n`` bytes in words, e.g. "1.15 MiB"."""
-    unit, factor = next(((u, f) for u, f in (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20))
-                         if n >= f), ("KiB", 2**10))
-    value = n / factor
-    return f"{value:.3g} {unit}" if value < 1000 else f"{value:.0f} {unit}"
-
-
-def check_memory(n_replicas, *, n_channels, n_train, shape):
-    """Refuse ``--n-replicas`` when :func:`estimate_memory_bytes` exceeds :func:`available_memory_bytes`."""
-    need = estimate_memory_bytes(n_replicas, n_channels=n_channels, n_train=n_train, shape=shape)
-    free, where = available_memory_bytes()
-    if free is None or need <= free:
-        return
-    per_replica = (need - estimate_memory_bytes(0, n_channels=n_channels, n_train=n_train, shape=shape)) / n_replicas
-    most = int((free - 64 * 2**20) // per_replica)
-    fix = (f"use at most --n-replicas {most} here (100 is usual)" if most >= 2 else "free some memory first")
-    raise CLIError(f"--n-replicas {n_replicas}: the analysis would need about {_size(need)} of memory (about "
-                   f"{_size(per_replica)} per replica for {n_train} training points, {n_channels} channels and "
-                   f"{shape.n_params} network parameters), but {_size(free)} is available {where}; {fix}, or run "
-                   "on a machine with more memory.")
-
-
-# ----------------------------------------------------------------------------- the result
-def band_gap_warnings(fit, *, window, scale, exponent_range):
-    """Warnings about a band-gap fit that gives no trustworthy number (rules: module docstring).
-
-    Parameters
-    ----------
-    fit : ml4em.eels.BandGapFit
-        One fit per replica.
-    window : (float, float), eV
-    scale : float, eV per channel
-    exponent_range : (float, float)
-        The allowed range of ``b`` that the fit used.
-
-    Returns
-    -------
-    list of str
-    """
-    s = fit.summary()
-    gap, b = s["band_gap"], s["exponent"]
-    out = []
-    if not (np.isfinite(gap.median) and np.isfinite(b.median)):
-        return [f"the band-gap fit failed (E_BG = {gap.median}, b = {b.median}); check the spectra and --window."]
-    width = float(gap.high - gap.low)
-    if width < ZERO_BAND_CHANNELS * scale:
-        out.append(f"the 68% band of E_BG is {width:.2g} eV wide (E_BG = {gap.median:.4g} eV), less than "
-                   f"{ZERO_BAND_CHANNELS:g} channel ({scale:.3g} eV/channel): the fits of the {gap.n_replicas} "
-                   "replicas hardly differ, so the band says nothing about the uncertainty. The fit is probably "
-                   "stuck at a limit or the subtracted spectrum is degenerate; check the inputs and --window.")
-    low, high = window
-    if not low + scale < gap.median < high - scale:
-        out.append(f"E_BG = {gap.median:.4g} eV lies at or beyond an end of the fit window {low:.4g}-{high:.4g} eV: "
-                   "the onset is not inside the window, and the number is an extrapolation. Move or widen --window "
-                   "so that the rise above the gap lies inside it.")
-    if np.isclose(b.median, exponent_range[0]) or np.isclose(b.median, exponent_range[1]):
-        out.append(f"the exponent b = {b.median:.3g} sits at a limit of its allowed range {exponent_range[0]:g}-"
-                   f"{exponent_range[1]:g}: the data in the window do not follow a power-law onset. Check --window.")
-    return out

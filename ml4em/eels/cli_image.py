@@ -137,18 +137,22 @@ def _open_image(args):
 
 def _check_memory(args, image):
     from .lazy import estimate_chunk_memory_bytes
+    from .memory import NotEnoughMemory, available_memory_bytes, check_memory
     from .model import MLPShape
     from .zlp import ZLPEnsemble
 
     n = int(image.energy_loss.size)
     # the training: at most every channel below dE1, plus the pseudo-data
-    checks.check_memory(args.n_replicas, n_channels=n, n_train=n + ZLPEnsemble().n_pseudo,
-                        shape=MLPShape(1, ZLPEnsemble().hidden))
+    try:
+        check_memory(args.n_replicas, n_channels=n, n_train=n + ZLPEnsemble().n_pseudo,
+                     shape=MLPShape(1, ZLPEnsemble().hidden))
+    except NotEnoughMemory as err:
+        raise CLIError(err.message("--n-replicas")) from err
     if args.scheduler is not None:
         return  # the chunk tasks run on the cluster's workers, whose memory is theirs
     cy, cx = image.chunk_shape
     per_task = estimate_chunk_memory_bytes(cy * cx, n_channels=n, n_replicas=args.n_replicas, batch=256)
-    free, where = checks.available_memory_bytes()
+    free, where = available_memory_bytes()
     import os
 
     workers = args.workers or os.cpu_count() or 1

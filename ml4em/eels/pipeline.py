@@ -6,11 +6,11 @@ The chain, each step defined once in its own module:
    together, sample and vacuum (:func:`ml4em.eels.align_zlp`);
 2. ``dE1`` and ``dE2`` are chosen (:func:`ml4em.eels.choose_regions`) unless given;
 3. the ZLP ensemble is trained on the sample spectra (:class:`ml4em.eels.ZLPEnsemble`), after a check that its
-   memory is available (:func:`ml4em.eels.cli_checks.check_memory`);
+   memory is available (:func:`ml4em.eels.memory.check_memory`);
 4. every kept replica is matched to the mean sample spectrum and subtracted (:func:`ml4em.eels.match_zlp`);
 5. the band gap is fitted per replica (:func:`ml4em.eels.fit_band_gap`) in the window of
    :func:`choose_window`, and what makes the number untrustworthy is listed
-   (:func:`ml4em.eels.cli_checks.band_gap_warnings`, :func:`resolution_warnings`).
+   (:func:`band_gap_warnings`, :func:`resolution_warnings`).
 
 ``ml4em zlp`` (:mod:`ml4em.eels.cli`) and the dispersion sweep (``benchmarks/classical.py``,
 ``tests/test_eels_dispersion.py``) call it (tutorial 08 has students write these steps themselves, with the same
@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .bandgap import EXPONENT_RANGE, default_window
+from .memory import check_memory
 
 __all__ = ["SpectrumAnalysis", "analyse_spectra", "choose_window", "resolution_warnings", "subtraction_warnings",
+           "band_gap_warnings", "ZERO_BAND_CHANNELS",
            "zlp_share", "MIN_PEAK_CHANNELS", "MAX_ZLP_SHARE"]
 
 #: Channels the ZLP's FWHM must span for dE1 and the fit window to be chosen automatically: below this, the peak's
@@ -39,6 +41,8 @@ MIN_PEAK_CHANNELS = 4.0
 #: within 42 meV, with bands that mostly cover it; at 0.48 and above (0.5 eV) every one was 80-210 meV too high,
 #: with bands that miss the truth: confident and wrong.
 MAX_ZLP_SHARE = 0.4
+#: A 68% band of E_BG narrower than this many channels is flagged (:func:`band_gap_warnings`).
+ZERO_BAND_CHANNELS = 0.1
 
 
 def choose_window(energy_loss, mean, *, dE1, peak_fwhm, where="the mean spectrum"):
@@ -202,6 +206,49 @@ class SpectrumAnalysis:
                          window=self.window)
 
 
+def band_gap_warnings(fit, *, window, scale, exponent_range):
+    """Warnings about a band-gap fit that gives no trustworthy number.
+
+    A 68% band of E_BG narrower than :data:`ZERO_BAND_CHANNELS` (a tenth) of a channel, finer than data
+    sampled per channel can place an onset (the replicas did not vary the fit; it prints as +0.000 -0.000
+    eV); a median E_BG within one channel of an end of the fit window or outside it (the onset is
+    extrapolated, not fitted); a median ``b`` at a limit of its allowed range.
+
+    Parameters
+    ----------
+    fit : ml4em.eels.BandGapFit
+        One fit per replica.
+    window : (float, float), eV
+    scale : float, eV per channel
+    exponent_range : (float, float)
+        The allowed range of ``b`` that the fit used.
+
+    Returns
+    -------
+    list of str
+    """
+    s = fit.summary()
+    gap, b = s["band_gap"], s["exponent"]
+    out = []
+    if not (np.isfinite(gap.median) and np.isfinite(b.median)):
+        return [f"the band-gap fit failed (E_BG = {gap.median}, b = {b.median}); check the spectra and the fit window (window; --window of ml4em zlp)."]
+    width = float(gap.high - gap.low)
+    if width < ZERO_BAND_CHANNELS * scale:
+        out.append(f"the 68% band of E_BG is {width:.2g} eV wide (E_BG = {gap.median:.4g} eV), less than "
+                   f"{ZERO_BAND_CHANNELS:g} channel ({scale:.3g} eV/channel): the fits of the {gap.n_replicas} "
+                   "replicas hardly differ, so the band says nothing about the uncertainty. The fit is probably "
+                   "stuck at a limit or the subtracted spectrum is degenerate; check the inputs and the fit window.")
+    low, high = window
+    if not low + scale < gap.median < high - scale:
+        out.append(f"E_BG = {gap.median:.4g} eV lies at or beyond an end of the fit window {low:.4g}-{high:.4g} eV: "
+                   "the onset is not inside the window, and the number is an extrapolation. Move or widen the "
+                   "window so that the rise above the gap lies inside it.")
+    if np.isclose(b.median, exponent_range[0]) or np.isclose(b.median, exponent_range[1]):
+        out.append(f"the exponent b = {b.median:.3g} sits at a limit of its allowed range {exponent_range[0]:g}-"
+                   f"{exponent_range[1]:g}: the data in the window do not follow a power-law onset. Check --window.")
+    return out
+
+
 def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=None, dE2=None, window=None,
                     max_chi2=None, uncertainty="spread", progress=False, seed=None, **ensemble):
     """Train the ZLP ensemble on ``sample``, subtract it from the mean spectrum and fit the band gap per replica.
@@ -238,7 +285,6 @@ def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=Non
         For spectra on another axis, fewer than 2 sample spectra, regions outside the axis, no automatic window,
         or an ``n_replicas`` whose memory is not available; all before the training.
     """
-    from . import cli_checks
     from .axis import align_zlp, check_spectra, fwhm
     from .bandgap import fit_band_gap
     from .model import MLPShape
@@ -266,8 +312,8 @@ def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=Non
     dE1, dE2 = choose_regions(e0, s, v, dE1=dE1, dE2=dE2)
     zlp = ZLPEnsemble(n_replicas, dE1=dE1, dE2=dE2, uncertainty=uncertainty, progress=progress, seed=seed,
                       **ensemble)
-    cli_checks.check_memory(n_replicas, n_channels=e0.size, n_train=int(np.sum(e0 < dE1)) + zlp.n_pseudo,
-                            shape=MLPShape(1, zlp.hidden))
+    check_memory(n_replicas, n_channels=e0.size, n_train=int(np.sum(e0 < dE1)) + zlp.n_pseudo,
+                 shape=MLPShape(1, zlp.hidden))
     mean = s.mean(axis=0)
     peak_fwhm = float(fwhm(e0, mean))
     if window is None:
@@ -282,8 +328,7 @@ def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=Non
     doubts = resolution_warnings(e0, peak_fwhm, automatic=automatic)
     doubts += subtraction_warnings(e0, mean, matched, band_gap=float(fit.summary()["band_gap"].median),
                                    window=window)
-    doubts += cli_checks.band_gap_warnings(fit, window=window, scale=float(e0[1] - e0[0]),
-                                           exponent_range=EXPONENT_RANGE)
+    doubts += band_gap_warnings(fit, window=window, scale=float(e0[1] - e0[0]), exponent_range=EXPONENT_RANGE)
     return SpectrumAnalysis(energy_loss=e0, sample=s, vacuum=v, mean=mean, zlp=zlp, kept=keep, models=models,
                             matched=matched, inelastic=inelastic, fit=fit, peak_fwhm=peak_fwhm, window=window,
                             warnings=doubts)
