@@ -254,10 +254,14 @@ def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=E
     out = {k: np.empty(n_fit) for k in ("log_a", "band_gap", "exponent", "cost")}
     out["converged"] = np.zeros(n_fit, dtype=bool)
 
+    block = BLOCK
+    if norm is not None and norm.ndim == 2 and norm.shape[0] <= BLOCK:
+        block = BLOCK // norm.shape[0] * norm.shape[0]  # whole repeats of the rows: their norms are not copied
+
     def work(rows_job):
-        space = _Workspace(min(BLOCK, rows_job.size), ew.size, basis.shape[0])
-        for start in range(0, rows_job.size, BLOCK):
-            sel = rows_job[start:start + BLOCK]
+        space = _Workspace(min(block, rows_job.size), ew.size, basis.shape[0])
+        for start in range(0, rows_job.size, block):
+            sel = rows_job[start:start + block]
             if rows is None:
                 ws, w2s, ns = w, w2, norm
             else:
