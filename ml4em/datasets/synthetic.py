@@ -73,7 +73,9 @@ def energy_axis(offset, scale, size):
     >>> energy_axis(-1.0, 0.5, 5)
     array([-1. , -0.5,  0. ,  0.5,  1. ])
     """
-    if not scale > 0:
+    if not np.isfinite(offset):
+        raise ValueError(f"offset={offset!r} should be a finite energy in eV.")
+    if not (np.isfinite(scale) and scale > 0):
         raise ValueError(f"scale={scale!r} should be a positive dispersion in eV/channel.")
     if int(size) != size or size < 2:
         raise ValueError(f"size={size!r} should be an integer >= 2 (number of channels).")

@@ -38,7 +38,7 @@ from .bandgap import BandGapFit, band_gap_model, default_window, fit_band_gap
 from .classical import Subtraction, subtract_power_law, subtract_reflected_tail, subtract_scaled_vacuum
 from .extrapolate import ZLPSeries, make_zlp_series, relative_band_width
 from .image import BandGapMaps, ImageZLP, cluster_by_thickness, load_spectral_image
-from .axis import (EnergyAxis, align_zlp, check_spectra, estimate_thickness, fwhm, integrated_intensity,
+from .axis import (align_zlp, check_spectra, estimate_thickness, fwhm, integrated_intensity,
                    zero_loss_intensity, zlp_centre)
 from .lazy import ImageMaps, LazySpectralImage, open_spectral_image, process_spectral_image
 from .lm import LMResult, train_lm
@@ -52,7 +52,7 @@ from .zlp import ZLPEnsemble
 
 __all__ = ["SpectrumAnalysis", "analyse_spectra", "choose_window", "Subtraction", "subtract_power_law", "subtract_reflected_tail", "subtract_scaled_vacuum",
     "ImageMaps", "LazySpectralImage", "open_spectral_image", "process_spectral_image",
-    "Band", "BandGapFit", "BandGapMaps", "EnergyAxis", "ImageZLP", "LMResult", "MLPShape", "TrainingSet",
+    "Band", "BandGapFit", "BandGapMaps", "ImageZLP", "LMResult", "MLPShape", "TrainingSet",
     "ZLPEnsemble", "ZLPSeries", "band_gap_model", "cluster_by_thickness", "default_window", "fit_band_gap",
     "load_spectral_image", "make_zlp_series", "match_zlp", "matching_weight", "relative_band_width",
     "subtract_zlp", "subtracted_band", "estimate_thickness",

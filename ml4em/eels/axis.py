@@ -1,7 +1,7 @@
 """Energy axes and the basic measurements of a low-loss spectrum.
 
-An energy axis (offset, scale, size in eV), the zero-loss-peak (ZLP)
-centre and the alignment of spectra to 0 eV, the full width at half
+The checks of an energy axis (:func:`check_spectra`; a uniform axis is made by
+:func:`ml4em.datasets.energy_axis`), the zero-loss-peak (ZLP) centre and the alignment of spectra to 0 eV, the full width at half
 maximum, integrated intensities and the log-ratio thickness
 ``t/lambda = ln(I_total / I_zlp)``. Every function works on one spectrum
 (``(n_channels,)``) or on any stack of spectra (``(..., n_channels)``, for
@@ -12,67 +12,10 @@ Used in: tutorials/07_eels_replicas, tutorials/08_band_gap,
 tutorials/09_spectral_image and ``ml4em zlp``.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["EnergyAxis", "check_spectra", "zlp_centre", "align_zlp", "fwhm", "integrated_intensity",
+__all__ = ["check_spectra", "zlp_centre", "align_zlp", "fwhm", "integrated_intensity",
            "zero_loss_intensity", "estimate_thickness", "aligned_axis"]
-
-
-@dataclass(frozen=True)
-class EnergyAxis:
-    """A uniform energy-loss axis, ``offset + scale * arange(size)``.
-
-    Parameters
-    ----------
-    offset : float, eV
-        Energy of the first channel.
-    scale : float, eV per channel
-        Dispersion, > 0.
-    size : int
-        Number of channels, >= 2.
-    units : str
-        Always ``"eV"`` here (kept for symmetry with HyperSpy's axes).
-
-    Examples
-    --------
-    >>> ax = EnergyAxis(-1.0, 0.5, 5)
-    >>> ax.values
-    array([-1. , -0.5,  0. ,  0.5,  1. ])
-    >>> EnergyAxis.from_values(ax.values) == ax
-    True
-    """
-
-    offset: float
-    scale: float
-    size: int
-    units: str = "eV"
-
-    def __post_init__(self):
-        if not np.isfinite(self.offset):
-            raise ValueError(f"offset={self.offset!r} should be a finite energy in eV.")
-        if not (np.isfinite(self.scale) and self.scale > 0):
-            raise ValueError(f"scale={self.scale!r} should be a positive dispersion in eV/channel.")
-        if int(self.size) != self.size or self.size < 2:
-            raise ValueError(f"size={self.size!r} should be an integer >= 2 (number of channels).")
-        object.__setattr__(self, "size", int(self.size))
-
-    @property
-    def values(self):
-        """Channel energies, ndarray of shape (size,), eV."""
-        return self.offset + self.scale * np.arange(self.size)
-
-    @classmethod
-    def from_values(cls, energy_loss, *, rtol=1e-3):
-        """The axis of uniformly spaced channel energies (eV); ValueError if they are not uniform."""
-        e = _as_axis(energy_loss)
-        steps = np.diff(e)
-        scale = float(np.mean(steps))
-        if np.max(np.abs(steps - scale)) > rtol * scale:
-            raise ValueError(f"energy_loss is not uniformly spaced (steps from {steps.min():.6g} to "
-                             f"{steps.max():.6g} eV); resample it onto a uniform axis first.")
-        return cls(float(e[0]), scale, e.size)
 
 
 def _as_axis(energy_loss):
