@@ -76,6 +76,50 @@ def test_lazy_read_keeps_float32_and_the_axes(image, image_file):
     np.testing.assert_array_equal(np.asarray(lazy.counts[3:5, 6:9]), image.counts[3:5, 6:9])
 
 
+def test_chunks_are_whole_chunks_of_the_file(image, tmp_path, reference):
+    import h5py
+    import hyperspy.api as hs
+
+    s = hs.signals.Signal1D(image.counts)
+    ax = s.axes_manager.signal_axes[0]
+    ax.offset, ax.scale, ax.units = float(image.energy_loss[0]), float(image.energy_loss[1] - image.energy_loss[0]), "eV"
+    path = tmp_path / "chunked.hspy"
+    s.save(str(path), chunks=(4, 4, image.energy_loss.size))
+    with h5py.File(path) as f:
+        stored = [d.chunks for d in (f[k] for k in _datasets(f)) if d.ndim == 3]
+    assert stored == [(4, 4, image.energy_loss.size)]
+    # 5 rounds to 4 (one stored chunk), 7 to 8 (two): no stored chunk is read by two tasks
+    lazy = open_spectral_image(path, chunks=(5, 7))
+    assert lazy.chunk_shape == (4, 8) and lazy.counts.chunks[:2] == ((4,) * 4, (8, 8))
+    assert open_spectral_image(path, chunks=(2, 3)).chunk_shape == (2, 3)  # below the file's chunks: as asked
+    got = process_spectral_image(lazy, scheduler="synchronous", progress=False, **FAST)
+    for key in MAP_KEYS:  # the maps do not depend on the chunks
+        np.testing.assert_allclose(getattr(got.maps, key), getattr(reference.maps, key), atol=1e-9, equal_nan=True)
+
+
+def _datasets(group, prefix=""):
+    import h5py
+
+    for name, item in group.items():
+        if isinstance(item, h5py.Dataset):
+            yield prefix + name
+        else:
+            yield from _datasets(item, prefix + name + "/")
+
+
+def test_band_gap_step_aligns_only_the_channels_it_fits(image_file, reference, monkeypatch):
+    import ml4em.eels.lazy as lazy_module
+
+    # the step aligns the channels up to the highest window (+ ALIGN_MARGIN); aligning all of them gives the same maps
+    last = int(np.searchsorted(reference.energy_loss, max(w[1] for w in reference.windows.values()))) + 2
+    assert last + lazy_module.ALIGN_MARGIN < reference.energy_loss.size  # so the reference took the short path
+    monkeypatch.setattr(lazy_module, "ALIGN_MARGIN", 10**6)
+    whole = process_spectral_image(open_spectral_image(image_file, chunks=(5, 7)), scheduler="synchronous",
+                                   progress=False, **FAST)
+    for key in MAP_KEYS:
+        np.testing.assert_allclose(getattr(whole.maps, key), getattr(reference.maps, key), atol=1e-9, equal_nan=True)
+
+
 def test_chunks_are_aligned_as_the_whole_image(image):
     from ml4em.eels import align_zlp
     from ml4em.eels.lazy import align_to_axis
