@@ -254,9 +254,12 @@ def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=E
     out = {k: np.empty(n_fit) for k in ("log_a", "band_gap", "exponent", "cost")}
     out["converged"] = np.zeros(n_fit, dtype=bool)
 
-    block = BLOCK
-    if norm is not None and norm.ndim == 2 and norm.shape[0] <= BLOCK:
-        block = BLOCK // norm.shape[0] * norm.shape[0]  # whole repeats of the rows: their norms are not copied
+    # rows repeated in order (curve i on row i % n_rows: replicas x pixels with one sigma per pixel): blocks of whole
+    # repeats then divide by the rows' norms in place, without a copy per curve
+    block, tiled = BLOCK, False
+    if norm is not None and norm.ndim == 2 and norm.shape[0] <= BLOCK and n_fit % norm.shape[0] == 0:
+        tiled = bool(np.array_equal(rows, np.arange(n_fit) % norm.shape[0]))
+        block = BLOCK // norm.shape[0] * norm.shape[0] if tiled else BLOCK
 
     def work(rows_job):
         space = _Workspace(min(block, rows_job.size), ew.size, basis.shape[0])
@@ -267,9 +270,8 @@ def fit_band_gap(energy_loss, inelastic, *, window, sigma=None, exponent_range=E
             else:
                 r = rows[sel]
                 ws, w2s = w[r], w2[r]
-                if norm is not None and sel.size % norm.shape[0] == 0 and np.array_equal(
-                        r.reshape(-1, norm.shape[0]), np.broadcast_to(np.arange(norm.shape[0]), (sel.size // norm.shape[0], norm.shape[0]))):
-                    ns = norm  # the block repeats the rows in order (replicas x pixels): no copy per curve
+                if tiled and sel[0] % norm.shape[0] == 0 and sel.size % norm.shape[0] == 0:
+                    ns = norm  # the block holds whole repeats of the rows
                 elif norm is not None:
                     ns = np.take(norm, r, axis=0, out=space.norm[:sel.size])
                 else:

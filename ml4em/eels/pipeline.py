@@ -231,7 +231,8 @@ def band_gap_warnings(fit, *, window, scale, exponent_range):
     gap, b = s["band_gap"], s["exponent"]
     out = []
     if not (np.isfinite(gap.median) and np.isfinite(b.median)):
-        return [f"the band-gap fit failed (E_BG = {gap.median}, b = {b.median}); check the spectra and the fit window (window; --window of ml4em zlp)."]
+        return [f"the band-gap fit failed (E_BG = {gap.median}, b = {b.median}); check the spectra and the fit "
+                "window (window; --window of ml4em zlp)."]
     width = float(gap.high - gap.low)
     if width < ZERO_BAND_CHANNELS * scale:
         out.append(f"the 68% band of E_BG is {width:.2g} eV wide (E_BG = {gap.median:.4g} eV), less than "
@@ -245,7 +246,7 @@ def band_gap_warnings(fit, *, window, scale, exponent_range):
                    "window so that the rise above the gap lies inside it.")
     if np.isclose(b.median, exponent_range[0]) or np.isclose(b.median, exponent_range[1]):
         out.append(f"the exponent b = {b.median:.3g} sits at a limit of its allowed range {exponent_range[0]:g}-"
-                   f"{exponent_range[1]:g}: the data in the window do not follow a power-law onset. Check --window.")
+                   f"{exponent_range[1]:g}: the data in the window do not follow a power-law onset. Check the fit window.")
     return out
 
 
