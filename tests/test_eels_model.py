@@ -4,8 +4,8 @@ training."""
 import numpy as np
 import pytest
 
-from ml4em.eels.lm import _Systems, train_lm
-from ml4em.eels.model import MLPShape, forward, init_params, jacobian
+from ml4em.eels.lm import _factor_layer, _Systems, train_lm
+from ml4em.eels.model import MLPShape, forward, init_params, jacobian, jacobian_columns, layer_factors
 
 
 def test_shape_counts_parameters():
@@ -48,6 +48,79 @@ def test_jacobian_matches_finite_differences():
     # central differences of a smooth function: error O(eps^2) plus round-off ~1e-10
     np.testing.assert_allclose(jac, num, atol=1e-8)
 
+
+
+def test_layer_factors_give_the_jacobian_and_reuse_a_forward_pass():
+    shape = MLPShape(2, (4, 3))
+    theta = init_params(shape, 3, seed=2)
+    x = np.random.default_rng(3).uniform(-1, 1, (3, 6, 2))
+    w = np.random.default_rng(4).uniform(0.5, 2.0, (3, 6))
+    y, jac = jacobian(theta, x, shape, weights=w)
+    y2, factors = layer_factors(theta, x, shape, weights=w)
+    np.testing.assert_array_equal(y2, y)
+    for layer, (a, g) in enumerate(factors):  # a layer's rows of J are outer products a_i g_i^T, then g_i
+        fan_in, fan_out = shape.layers[layer]
+        assert a.shape == (3, fan_in, 6) and g.shape == (3, fan_out, 6)
+    np.testing.assert_array_equal(jacobian_columns(factors, shape), jac)
+    # the columns of some layers only, in parameter order
+    sizes = [(i + 1) * o for i, o in shape.layers]
+    starts = np.cumsum([0] + sizes)
+    picked = np.r_[starts[0]:starts[1], starts[2]:starts[3]]
+    np.testing.assert_array_equal(jacobian_columns(factors, shape, [0, 2]), jac[:, :, picked])
+    # a forward pass already run at theta is used as it is
+    _, acts = forward(theta, x, shape, return_activations=True)
+    _, again = layer_factors(theta, x, shape, weights=w, activations=acts)
+    for (a, g), (a2, g2) in zip(factors, again):
+        np.testing.assert_array_equal(a2, a)
+        np.testing.assert_array_equal(g2, g)
+
+
+def test_wide_layers_are_factored_only_in_the_dual_form():
+    assert _factor_layer(10, 15) and not _factor_layer(1, 10) and not _factor_layer(5, 1)
+    shape = MLPShape(1, (10, 15, 5))
+    dual = _Systems.for_network(4, 200, shape, 0.0)
+    assert dual.dual and (10, 15) in [block[1:] for block in dual.factored]
+    assert dual.explicit.size + sum((i + 1) * o for _, i, o in dual.factored) == shape.n_params
+    primal = _Systems.for_network(4, 300, shape, 0.0)
+    assert not primal.dual and primal.factored == [] and primal.explicit.size == shape.n_params
+    with pytest.raises(ValueError, match="dual form"):
+        _Systems(2, 300, shape.n_params, 0.0, factored=[(20, 10, 15)])
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.3])
+def test_factored_systems_equal_the_explicit_jacobian_ones(decay):
+    # the Gram matrix from the factors of a wide layer, (A A^T + 1) * (G G^T), and the steps built from them
+    shape = MLPShape(1, (10, 15, 5))
+    n_rep, n_pts = 3, 40
+    theta = init_params(shape, n_rep, seed=5)
+    x = np.random.default_rng(6).uniform(-1, 1, (n_rep, n_pts, 1))
+    y = np.random.default_rng(7).standard_normal((n_rep, n_pts))
+    w = np.random.default_rng(8).uniform(0.5, 2.0, (n_rep, n_pts))
+    rows = np.arange(n_rep)
+    factored = _Systems.for_network(n_rep, n_pts, shape, decay)
+    assert factored.factored
+    factored.update(rows, theta, x, y, w, shape)
+    explicit = _Systems(n_rep, n_pts, shape.n_params, decay)
+    explicit.update(rows, theta, x, y, w, shape)
+    assert explicit.explicit.size == shape.n_params and not explicit.factored
+    for k in rows:
+        np.testing.assert_allclose(np.triu(factored.gram[k]), np.triu(explicit.gram[k]), rtol=2e-5,
+                                   atol=2e-5 * np.abs(explicit.gram[k]).max())
+    np.testing.assert_allclose(factored.scale, explicit.scale, rtol=1e-5)
+    lam = np.array([1e-2, 1.0, 100.0])
+    got = factored.step(rows, lam)
+    pred, jac = jacobian(theta, x, shape, weights=w)
+    r = (pred - y) * w
+    mu = decay + lam * explicit.scale
+    for k in rows:  # against the float64 solve of the damped normal equations
+        expected = -np.linalg.solve(jac[k].T @ jac[k] + mu[k] * np.eye(shape.n_params), jac[k].T @ r[k]
+                                    + decay * theta[k])
+        # float32 Gram and Cholesky: error ~ condition number (up to 2e4 here) x 6e-8, relative to the step
+        np.testing.assert_allclose(got[k], expected, atol=1e-3 * np.abs(expected).max())
+    # and J vec from the factors
+    vec = np.random.default_rng(9).standard_normal(shape.n_params).astype(np.float32)
+    for k in rows:
+        np.testing.assert_allclose(factored._j(k, vec), explicit._j(k, vec), rtol=1e-4, atol=1e-4)
 
 def test_forward_per_replica_inputs_equal_shared_inputs():
     shape = MLPShape(1, (5,))

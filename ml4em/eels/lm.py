@@ -2,7 +2,7 @@
 
 Every replica is its own least-squares problem: its weights minimise the weighted chi2 of its own training
 data. Each iteration evaluates the networks and the Jacobians of all replicas still training in batched
-calls (:func:`ml4em.eels.model.jacobian`, float32) and solves every replica's damped normal equations by a
+calls (:func:`ml4em.eels.model.layer_factors`, float32) and solves every replica's damped normal equations by a
 Cholesky factorisation of its Gram matrix (:class:`_Systems`); each replica keeps its own damping and
 stops on its own validation chi2. A network of a few hundred parameters reaches its minimum validation chi2 in
 tens to hundreds of iterations, where first-order methods (Adam) need tens of thousands of epochs.
@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._resources import available_cpus
-from .model import forward, init_params, jacobian
+from .model import forward, init_params, jacobian_columns, layer_factors
 
 __all__ = ["LMResult", "train_lm"]
 
@@ -55,10 +54,23 @@ class LMResult:
     iterations: int = 0
 
 
-def _objective(theta, x, y, w, shape, decay):
-    """Training objective per replica: chi2 plus the weight decay term."""
-    r = (forward(theta, x, shape) - y) * w
-    return np.sum(r * r, axis=1) + decay * np.sum(theta * theta, axis=1)
+def _objective(pred, y, w, theta, decay):
+    """Per replica, the chi2 of the outputs ``pred`` and the training objective (chi2 plus weight decay); and the
+    weighted residuals ``(pred - y) w``."""
+    r = (pred - y) * w
+    chi2 = np.sum(r * r, axis=1)
+    return chi2, chi2 + decay * np.sum(theta * theta, axis=1), r
+
+
+def _factor_layer(fan_in, fan_out):
+    """Whether the dual Gram matrix is cheaper from a layer's factors than from its Jacobian columns.
+
+    Columns: a rank-k update of width ``(fan_in + 1) fan_out``. Factors: two
+    of widths ``fan_in`` and ``fan_out`` and three elementwise passes over
+    the (n_points, n_points) matrix, which cost about as much as 32 more
+    columns each (measured with 207 points in float32).
+    """
+    return (fan_in + 1) * fan_out > 2 * (fan_in + fan_out) + 32
 
 
 class _Systems:
@@ -72,70 +84,138 @@ class _Systems:
     smaller dual system is solved instead, using
     ``(J^T J + mu I)^-1 J^T = J^T (J J^T + mu I)^-1``.
 
-    Cost. The weighted Jacobian is built in float32 (:func:`ml4em.eels.model.jacobian`), its Gram matrix
-    ``J J^T`` (or ``J^T J``) by a symmetric rank-k update (BLAS ``ssyrk``, half the work of a product) once
-    per linearisation, and every step, a new damping on the same Gram matrix, is a Cholesky factorisation
-    and solve (LAPACK ``spotrf``/``spotrs``, a third of the work of the LU solve of a general system).
-    These run replica by replica on 2-D arrays: numpy's batched solvers copy and factorise generally, and
-    cost about three times more. Float32 is safe here: a step is only a proposal, accepted or rejected on
-    the float64 objective. Where float32 rounding makes a damped system not positive definite (tiny
-    damping, about one step in a thousand) that replica's step is solved by LU in float64.
+    Cost. The weighted Jacobian is built in float32 (:func:`ml4em.eels.model.layer_factors`), its Gram matrix
+    ``J J^T`` (or ``J^T J``) once per linearisation, and every step, a new damping on the same Gram matrix, is
+    a Cholesky factorisation and solve (LAPACK ``spotrf``/``spotrs``, a third of the work of the LU solve of a
+    general system). In the dual form the rows of a wide layer's block of ``J`` are outer products
+    ``a_i g_i^T`` of its input activations and output sensitivities, so that block's share of ``J J^T`` is
+    ``(A A^T + 1) * (G G^T)`` (elementwise): two narrow symmetric rank-k updates (BLAS ``ssyrk``) instead of
+    one as wide as the block, and the block itself is never built (``factored``, chosen by
+    :func:`_factor_layer`); the other columns go through one ``ssyrk`` of the explicit Jacobian. These run
+    replica by replica on 2-D arrays: numpy's batched solvers copy and factorise generally, and cost about
+    three times more. Float32 is safe here: a step is only a proposal, accepted or rejected on the float64
+    objective. Where float32 rounding makes a damped system not positive definite (tiny damping, about one
+    step in a thousand) that replica's step is solved by LU in float64.
+
+    Parameters
+    ----------
+    n_rep, n_pts, n_par : int
+        Replicas, training points per replica and parameters.
+    decay : float
+    factored : sequence of (start, fan_in, fan_out)
+        Parameter blocks (a layer's weights, then its biases, from ``start``) kept as factors; dual form only.
     """
 
-    def __init__(self, n_rep, n_pts, n_par, decay):
+    def __init__(self, n_rep, n_pts, n_par, decay, factored=()):
         self.decay = float(decay)
         self.dual = n_pts < n_par
         self.n_par = n_par
-        self.jac = [None] * n_rep    # transposed weighted Jacobian J^T (n_par, n_pts), float32, per replica
+        self.factored = [tuple(int(v) for v in block) for block in factored]
+        if self.factored and not self.dual:
+            raise ValueError("factored blocks need the dual form (fewer training points than parameters).")
+        explicit = np.ones(n_par, dtype=bool)
+        for start, fan_in, fan_out in self.factored:
+            explicit[start:start + (fan_in + 1) * fan_out] = False
+        self.explicit = np.flatnonzero(explicit)  # parameters whose columns of J are stored
+        self.jac = [None] * n_rep    # transposed weighted Jacobian J^T (n_explicit, n_pts), float32, per replica
+        self.factors = [()] * n_rep  # per replica: (a, g) of each factored block, (fan_in | fan_out, n_pts)
         self.gram = [None] * n_rep   # upper triangle of J J^T (dual) or J^T J, float32, Fortran order
         self.r = np.zeros((n_rep, n_pts), dtype=np.float32)
         self.theta = np.zeros((n_rep, n_par), dtype=np.float32)
         self.grad = np.zeros((n_rep, n_par), dtype=np.float32)
         self.scale = np.ones(n_rep)
+        self.layers = None  # set by for_network: which layers are built as columns, which kept as factors
 
-    def update(self, rows, theta, x, y, w, shape):
-        """Linearise the replicas ``rows`` at ``theta`` (their rows); return their chi2 and objective."""
-        pred, jw = jacobian(theta, x, shape, weights=w, dtype=np.float32)
-        r = (pred - y) * w
-        self.store(rows, jw, r, theta)
-        chi2 = np.sum(r * r, axis=1)
-        return chi2, chi2 + self.decay * np.sum(theta * theta, axis=1)
+    @classmethod
+    def for_network(cls, n_rep, n_pts, shape, decay):
+        """The systems of ``n_rep`` networks of ``shape``, the wide layers factored where the dual form is used."""
+        dual = n_pts < shape.n_params
+        factored, columns, start = [], [], 0
+        for layer, (fan_in, fan_out) in enumerate(shape.layers):
+            if dual and _factor_layer(fan_in, fan_out):
+                factored.append((layer, start, fan_in, fan_out))
+            else:
+                columns.append(layer)
+            start += (fan_in + 1) * fan_out
+        systems = cls(n_rep, n_pts, shape.n_params, decay, [block[1:] for block in factored])
+        systems.layers = (columns, [block[0] for block in factored])
+        return systems
 
-    def store(self, rows, jw, r, theta):
-        """Keep the weighted Jacobians ``jw`` (len(rows), n_pts, n_par), residuals and weights of ``rows``."""
+    def update(self, rows, theta, x, y, w, shape, activations=None):
+        """Linearise the replicas ``rows`` at ``theta`` (their rows); return their chi2 and objective.
+
+        ``activations``: the layer inputs of the forward pass at ``theta``, if it has been run (:func:`forward`).
+        """
+        pred, factors = layer_factors(theta, x, shape, weights=w, dtype=np.float32, activations=activations)
+        columns, factored = self.layers or (range(len(factors)), [])
+        chi2, objective, r = _objective(pred, y, w, theta, self.decay)
+        self.store(rows, jacobian_columns(factors, shape, columns), r, theta, [factors[i] for i in factored])
+        return chi2, objective
+
+    def store(self, rows, jw, r, theta, factors=()):
+        """Keep the linearisation of ``rows``.
+
+        ``jw`` (len(rows), n_pts, n_explicit): the weighted Jacobian's stored columns; ``factors``: per factored
+        block, its (a, g), shapes (len(rows), fan_in, n_pts) and (len(rows), fan_out, n_pts).
+        """
         from scipy.linalg.blas import ssyrk
 
         jt = np.ascontiguousarray(np.swapaxes(jw, 1, 2), dtype=np.float32)  # J^T per replica (no copy from jacobian)
         r32 = np.asarray(r, dtype=np.float32)
         self.r[rows], self.theta[rows] = r32, theta
+        n = self.r.shape[1] if self.dual else self.n_par
         for j, k in enumerate(rows):
             self.jac[k] = jt[j]
-            # jt[j].T is J as a Fortran-ordered (n_pts, n_par) array, passed without a copy:
+            # jt[j].T is J as a Fortran-ordered (n_pts, n_explicit) array, passed without a copy:
             # trans=0 gives J J^T (dual), trans=1 gives J^T J
-            gram = ssyrk(1.0, jt[j].T, trans=0 if self.dual else 1)
+            if jt.shape[1]:
+                gram = ssyrk(1.0, jt[j].T, trans=0 if self.dual else 1)
+            else:
+                gram = np.zeros((n, n), dtype=np.float32, order="F")
+            self.factors[k] = tuple((a[j], g[j]) for a, g in factors)
+            for a, g in self.factors[k]:  # the upper triangles of (A A^T + 1) * (G G^T); lower ones stay 0
+                block = ssyrk(1.0, a.T, trans=0)
+                block += 1.0
+                block *= ssyrk(1.0, g.T, trans=0)
+                gram += block
             self.gram[k] = gram
             self.scale[k] = float(np.sum(np.diagonal(gram), dtype=float)) / self.n_par + 1e-30
             if not self.dual:
                 self.grad[k] = jt[j] @ r32[j] + self.decay * self.theta[k]
+
+    def _jt(self, k, v):
+        """``J^T v`` of replica ``k`` for ``v`` of shape (n_pts,): shape (n_par,), float32."""
+        out = np.empty(self.n_par, dtype=np.float32)
+        out[self.explicit] = self.jac[k] @ v
+        for (start, fan_in, fan_out), (a, g) in zip(self.factored, self.factors[k]):
+            gv = g * v
+            out[start:start + fan_in * fan_out] = (a @ gv.T).ravel()
+            out[start + fan_in * fan_out:start + (fan_in + 1) * fan_out] = gv.sum(axis=1)
+        return out
+
+    def _j(self, k, vec):
+        """``J vec`` of replica ``k`` for a parameter vector ``vec`` (n_par,): shape (n_pts,)."""
+        out = vec[self.explicit] @ self.jac[k]
+        for (start, fan_in, fan_out), (a, g) in zip(self.factored, self.factors[k]):
+            w = vec[start:start + fan_in * fan_out].reshape(fan_in, fan_out)
+            b = vec[start + fan_in * fan_out:start + (fan_in + 1) * fan_out]
+            out += np.sum(g * (w.T @ a + b[:, None]), axis=0)
+        return out
 
     def step(self, rows, lam):
         """Parameter steps, shape (len(rows), n_params), for dampings ``lam``."""
         mu = self.decay + np.asarray(lam, dtype=float) * self.scale[rows]
         out = np.empty((len(rows), self.n_par))
         for j, k in enumerate(rows):
-            jac_t = self.jac[k]  # J^T, (n_par, n_pts)
             if not self.dual:
                 out[j] = -self._solve(k, mu[j], self.grad[k])
                 continue
-            rhs = self.r[k]
-            if self.decay > 0:
-                rhs = np.stack([rhs, self.theta[k] @ jac_t], axis=1)
-            sol = self._solve(k, mu[j], rhs)
-            if self.decay > 0:  # (J^T J + mu I)^-1 theta = (theta - J^T (J J^T + mu I)^-1 J theta) / mu
-                both = jac_t @ sol
-                out[j] = -both[:, 0] - (self.decay / mu[j]) * (self.theta[k] - both[:, 1])
-            else:
-                out[j] = -(jac_t @ sol)
+            if self.decay == 0:
+                out[j] = -self._jt(k, self._solve(k, mu[j], self.r[k]))
+                continue
+            sol = self._solve(k, mu[j], np.stack([self.r[k], self._j(k, self.theta[k])], axis=1))
+            # (J^T J + mu I)^-1 theta = (theta - J^T (J J^T + mu I)^-1 J theta) / mu
+            out[j] = -self._jt(k, sol[:, 0]) - (self.decay / mu[j]) * (self.theta[k] - self._jt(k, sol[:, 1]))
         return out
 
     def _solve(self, k, mu, rhs):
@@ -245,7 +325,11 @@ def train_lm(theta0, shape, x_train, y_train, w_train, x_val, y_val, w_val, *, m
     lam0, lam_max : float
         Initial and largest damping.
     n_jobs : int, optional
-        Threads that share the replica axis; default the available CPU cores.
+        Threads that share the replica axis; default one. Each replica's
+        calls (a Cholesky factorisation of a few hundred unknowns) are too
+        short for threads to gain over Python's lock at the sizes of the
+        replica method: 100 WS2 replicas took 1.2-1.4 times longer with 2
+        threads than with one on 2 cores (benchmarks/replicas.py).
     callback : callable, optional
         ``callback(iteration, n_active, median_train_chi2, median_val_chi2)``
         after every iteration (progress bars).
@@ -273,7 +357,7 @@ def train_lm(theta0, shape, x_train, y_train, w_train, x_val, y_val, w_val, *, m
     n_train = max(int(np.sum(w_train[0] > 0)), 1)
     n_val = max(int(np.sum(w_val[0] > 0)), 1)
     data = (x_train, y_train, w_train, x_val, y_val, w_val)
-    with _Pool(available_cpus() if n_jobs is None else n_jobs) as pool:
+    with _Pool(1 if n_jobs is None else n_jobs) as pool:
         rows = np.arange(n_rep)
         out = _lm_pass(theta0, rows, shape, data, pool, max_iter, patience, min_delta, decay, lam0, lam_max,
                        callback)
@@ -308,13 +392,17 @@ def _lm_pass(theta0, rows_all, shape, data, pool, max_iter, patience, min_delta,
     n_rep, n_par = theta.shape
     n_train = max(int(np.sum(w_tr[0] > 0)), 1)
     n_val = max(int(np.sum(w_va[0] > 0)), 1)
-    systems = _Systems(n_rep, x_tr.shape[1], n_par, decay)
+    systems = _Systems.for_network(n_rep, x_tr.shape[1], shape, decay)
 
-    def linearise(rows):
-        return systems.update(rows, theta[rows], x_tr[rows], y_tr[rows], w_tr[rows], shape)
+    # the trial's forward pass, layer by layer, for every replica: a kept step is linearised from it
+    trial_acts = [np.empty((n_rep, x_tr.shape[1], width)) for width in (*shape.hidden, 1)]
+
+    def linearise(rows, reuse=False):
+        acts = [x_tr[rows]] + [a[rows] for a in trial_acts] if reuse else None
+        return systems.update(rows, theta[rows], x_tr[rows], y_tr[rows], w_tr[rows], shape, activations=acts)
 
     def validate(rows):
-        return _objective(theta[rows], x_va[rows], y_va[rows], w_va[rows], shape, 0.0)
+        return _objective(forward(theta[rows], x_va[rows], shape), y_va[rows], w_va[rows], theta[rows], 0.0)[0]
 
     chi2, obj = pool.map(linearise, rows_all)
     val = pool.map(validate, rows_all)
@@ -331,7 +419,10 @@ def _lm_pass(theta0, rows_all, shape, data, pool, max_iter, patience, min_delta,
 
         def propose(rows):
             trial = theta[rows] + systems.step(rows, lam[rows])
-            return trial, _objective(trial, x_tr[rows], y_tr[rows], w_tr[rows], shape, decay)
+            pred, acts = forward(trial, x_tr[rows], shape, return_activations=True)
+            for store, a in zip(trial_acts, acts[1:]):
+                store[rows] = a
+            return trial, _objective(pred, y_tr[rows], w_tr[rows], trial, decay)[1]
 
         try:
             trial, trial_obj = pool.map(propose, active)
@@ -345,7 +436,7 @@ def _lm_pass(theta0, rows_all, shape, data, pool, max_iter, patience, min_delta,
         kept = active[ok]
         if kept.size:
             theta[kept] = trial[ok]
-            chi2[kept], obj[kept] = pool.map(linearise, kept)
+            chi2[kept], obj[kept] = pool.map(lambda rows: linearise(rows, reuse=True), kept)
             v = pool.map(validate, kept)
             val[kept] = v
             better = v < best["val"][kept]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MLPShape", "init_params", "forward", "jacobian"]
+__all__ = ["MLPShape", "init_params", "forward", "jacobian", "jacobian_columns", "layer_factors"]
 
 
 @dataclass(frozen=True)
@@ -141,14 +141,69 @@ def forward(theta, x, shape, *, return_activations=False):
     return (y, acts) if return_activations else y
 
 
+def layer_factors(theta, x, shape, *, weights=None, dtype=np.float64, activations=None):
+    """Network outputs and, per layer, the two factors of its block of the Jacobian.
+
+    For layer l with input activations ``a`` (fan_in per point) and output
+    sensitivities ``g = d y / d z_l`` (fan_out per point), the derivative of
+    output i with respect to weight ``W[p, q]`` is ``a[i, p] g[i, q]`` and
+    with respect to bias ``b[q]`` it is ``g[i, q]``. So a layer's rows of the
+    Jacobian are outer products, and inner products of two rows need only
+    the factors: ``(a_i . a_j + 1) (g_i . g_j)``. Reverse accumulation,
+    batched over replicas and points.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_replicas, n_params)
+    x : ndarray of shape (n_points, n_inputs) or (n_replicas, n_points, n_inputs)
+    shape : MLPShape
+    weights : ndarray of shape (n_replicas, n_points), optional
+        Multiply the sensitivities of point ``(k, i)`` by ``weights[k, i]``
+        (the ``1 / sigma`` of a chi2): the factors of the weighted Jacobian.
+    dtype : numpy dtype, default float64
+        Of the factors (the outputs ``y`` stay float64).
+    activations : list of ndarray, optional
+        The layer inputs that ``forward(theta, x, shape, return_activations=True)`` returns, when the forward
+        pass at ``theta`` has already been run (it is then not run again).
+
+    Returns
+    -------
+    y : ndarray of shape (n_replicas, n_points)
+    factors : list of (a, g), one per layer in ``shape.layers`` order
+        ``a`` of shape (n_replicas, fan_in, n_points) and ``g`` of shape
+        (n_replicas, fan_out, n_points), both C-contiguous (or broadcast).
+
+    Examples
+    --------
+    >>> s = MLPShape(1, (3,))
+    >>> y, factors = layer_factors(init_params(s, 2, seed=0), np.zeros((4, 1)), s)
+    >>> [(a.shape, g.shape) for a, g in factors]
+    [((2, 1, 4), (2, 3, 4)), ((2, 3, 4), (2, 1, 4))]
+    """
+    dtype = np.dtype(dtype)
+    if activations is None:
+        y, acts = forward(theta, x, shape, return_activations=True)
+    else:
+        acts = activations
+        y = acts[-1][..., 0]
+    params = _unpack(theta, shape)
+    n_rep, n_pts = y.shape
+    if weights is None:
+        g = np.ones((n_rep, 1, n_pts), dtype=dtype)
+    else:
+        g = np.ascontiguousarray(np.broadcast_to(np.asarray(weights, dtype=dtype), (n_rep, n_pts))[:, None, :])
+    factors = [None] * len(params)
+    for layer in range(len(params) - 1, -1, -1):
+        a_in = np.ascontiguousarray(np.swapaxes(acts[layer], 1, 2), dtype=dtype)  # (n_rep, fan_in, n_pts)
+        factors[layer] = (a_in, g)
+        if layer > 0:
+            w = params[layer][0].astype(dtype, copy=False)  # (n_rep, fan_in, fan_out)
+            g = np.matmul(w, g) * np.swapaxes(1.0 - acts[layer] ** 2, 1, 2).astype(dtype, copy=False)
+    return y, factors
+
+
 def jacobian(theta, x, shape, *, weights=None, dtype=np.float64):
     """Network outputs and their derivatives with respect to every parameter.
-
-    Reverse accumulation through the layers, batched over replicas and
-    points: for layer l with input ``a`` and output sensitivity ``g``, the
-    weight derivatives are the outer products ``a g^T`` and the bias
-    derivatives ``g``. Each block is written straight into one preallocated
-    array (no concatenation), with the points on its last axis.
 
     Parameters
     ----------
@@ -180,25 +235,42 @@ def jacobian(theta, x, shape, *, weights=None, dtype=np.float64):
     >>> bool(np.allclose(jac[0, 0, 0], num[0, 0]))
     True
     """
-    dtype = np.dtype(dtype)
-    y, acts = forward(theta, x, shape, return_activations=True)
-    params = _unpack(theta, shape)
-    n_rep, n_pts = y.shape
-    # built as (n_replicas, n_params, n_points): every block's inner loop then runs over the points
-    jac_t = np.empty((n_rep, shape.n_params, n_pts), dtype=dtype)
-    if weights is None:
-        g = np.ones((n_rep, 1, n_pts), dtype=dtype)
-    else:
-        g = np.broadcast_to(np.asarray(weights, dtype=dtype), (n_rep, n_pts))[:, None, :]
-    starts = np.cumsum([0] + [i * o + o for i, o in shape.layers])
-    for layer in range(len(params) - 1, -1, -1):
-        fan_in, fan_out = shape.layers[layer]
-        w_end = starts[layer] + fan_in * fan_out
-        a_in = np.swapaxes(acts[layer], 1, 2).astype(dtype)  # (n_rep, fan_in, n_pts)
-        block = jac_t[:, starts[layer]:w_end].reshape(n_rep, fan_in, fan_out, n_pts)  # a view: splits one axis
+    y, factors = layer_factors(theta, x, shape, weights=weights, dtype=dtype)
+    return y, jacobian_columns(factors, shape)
+
+
+def jacobian_columns(factors, shape, layers=None):
+    """The Jacobian's columns of some layers, built from their factors (:func:`layer_factors`).
+
+    Each layer's block is the outer product of its two factors, written
+    straight into one preallocated array (no concatenation), with the points
+    on its last axis.
+
+    Parameters
+    ----------
+    factors : list of (a, g)
+        As :func:`layer_factors` returns them.
+    shape : MLPShape
+    layers : sequence of int, optional
+        The layers whose columns to build (each layer's weights, then its
+        biases, in parameter order); default all: ``n_params`` columns.
+
+    Returns
+    -------
+    ndarray of shape (n_replicas, n_points, n_columns), of the factors' dtype
+        A view of an array laid out as (n_replicas, n_columns, n_points):
+        ``np.swapaxes(jac, 1, 2)`` is C-contiguous.
+    """
+    chosen = range(len(factors)) if layers is None else [int(i) for i in layers]
+    n_rep, _, n_pts = factors[-1][1].shape
+    sizes = [fan_in * fan_out + fan_out for fan_in, fan_out in shape.layers]
+    jac_t = np.empty((n_rep, sum(sizes[i] for i in chosen), n_pts), dtype=factors[-1][1].dtype)
+    start = 0
+    for layer in chosen:
+        (fan_in, fan_out), (a_in, g) = shape.layers[layer], factors[layer]
+        w_end = start + fan_in * fan_out
+        block = jac_t[:, start:w_end].reshape(n_rep, fan_in, fan_out, n_pts)  # a view: splits one axis
         np.multiply(a_in[:, :, None, :], g[:, None, :, :], out=block)
-        jac_t[:, w_end:starts[layer + 1]] = g
-        if layer > 0:
-            w = params[layer][0].astype(dtype, copy=False)  # (n_rep, fan_in, fan_out)
-            g = np.matmul(w, g) * np.swapaxes(1.0 - acts[layer] ** 2, 1, 2).astype(dtype, copy=False)
-    return y, np.swapaxes(jac_t, 1, 2)
+        jac_t[:, w_end:w_end + fan_out] = g
+        start = w_end + fan_out
+    return np.swapaxes(jac_t, 1, 2)

@@ -61,7 +61,7 @@ class ZLPEnsemble:
     decay : float, default 0
         Weight decay (L2 penalty), in units of chi2.
     n_jobs : int, optional
-        Threads for training; default all available cores.
+        Threads for training; default one (:func:`ml4em.eels.lm.train_lm`).
     progress : bool, default True
         Show a progress bar.
     seed : int, numpy.random.Generator or None
