@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ml4em.datasets import energy_axis
+from ml4em.datasets import energy_axis, make_lowloss_spectrum
 from ml4em.eels import (align_zlp, check_spectra, estimate_thickness, fwhm, integrated_intensity, zero_loss_intensity,
                         zlp_centre)
 
@@ -108,3 +108,35 @@ def test_estimate_thickness_rejects_background_subtracted_data():
     e = np.linspace(-1, 5, 601)
     with pytest.raises(ValueError, match="estimate_thickness needs positive total and zero-loss intensities"):
         estimate_thickness(e, -gauss(e), zlp=-gauss(e))
+
+
+def test_entry_points_check_each_input_once():
+    from unittest import mock
+
+    import ml4em.eels.axis as axis_module
+    from ml4em.eels import ZLPEnsemble
+
+    e = energy_axis(-2.0, 0.02, 601)
+    sample = make_lowloss_spectrum(e, n_spectra=3, seed=0)
+    vacuum = make_lowloss_spectrum(e, n_spectra=2, t_over_lambda=1e-6, seed=1)
+    with mock.patch.object(axis_module, "_as_axis", side_effect=axis_module._as_axis) as checks:
+        ZLPEnsemble(4, max_iter=5, n_jobs=1, progress=False, seed=0).fit(e, sample.counts, vacuum.counts)
+    assert checks.call_count == 2  # the sample and the vacuum spectra; the steps inside only convert
+    # the steps, called on their own, still check
+    with pytest.raises(ValueError, match="NaN"):
+        fwhm(e, np.where(e > 1.0, np.nan, sample.counts[0]))
+
+
+def test_validated_input_skips_the_checks_only_inside_its_block():
+    from ml4em.eels.axis import validated_input
+
+    bad = np.array([1.0, np.nan, 3.0])
+    with validated_input():
+        e, c = check_spectra([0.0, 0.1, 0.2], bad)
+        assert c.dtype == float and np.isnan(c[1])
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
+        check_spectra([0.0, 0.1, 0.2], bad)
+    with pytest.raises(RuntimeError), validated_input():  # reset after an error too
+        raise RuntimeError
+    with pytest.raises(ValueError, match="NaN"):
+        check_spectra([0.0, 0.1, 0.2], bad)

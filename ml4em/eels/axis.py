@@ -12,6 +12,9 @@ Used in: tutorials/07_eels_replicas, tutorials/08_band_gap,
 tutorials/09_spectral_image and ``ml4em zlp``.
 """
 
+import contextlib
+import contextvars
+
 import numpy as np
 
 __all__ = ["check_spectra", "zlp_centre", "align_zlp", "fwhm", "integrated_intensity",
@@ -29,8 +32,27 @@ def _as_axis(energy_loss):
     return e
 
 
+_VALIDATED = contextvars.ContextVar("ml4em_eels_validated", default=False)
+
+
+@contextlib.contextmanager
+def validated_input():
+    """Inside this block :func:`check_spectra` only converts: the public entry point has checked its input.
+
+    A public function (``ZLPEnsemble.fit``, ``analyse_spectra``) checks its spectra once and runs its steps, each
+    a public function that would check them again, inside this block. Worker threads start outside it and check.
+    """
+    token = _VALIDATED.set(True)
+    try:
+        yield
+    finally:
+        _VALIDATED.reset(token)
+
+
 def check_spectra(energy_loss, counts, *, name="counts"):
     """Validate an energy axis and spectra on it; return them as float arrays.
+
+    Inside :func:`validated_input` the arrays are only converted, not checked again.
 
     Parameters
     ----------
@@ -49,6 +71,8 @@ def check_spectra(energy_loss, counts, *, name="counts"):
     >>> c.shape
     (1, 3)
     """
+    if _VALIDATED.get():
+        return np.asarray(energy_loss, dtype=float), np.asarray(counts, dtype=float)
     e = _as_axis(energy_loss)
     c = np.asarray(counts, dtype=float)
     if c.ndim < 1 or c.shape[-1] != e.size:

@@ -286,7 +286,7 @@ def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=Non
         For spectra on another axis, fewer than 2 sample spectra, regions outside the axis, no automatic window,
         or an ``n_replicas`` whose memory is not available; all before the training.
     """
-    from .axis import align_zlp, check_spectra, fwhm
+    from .axis import align_zlp, check_spectra, fwhm, validated_input
     from .bandgap import fit_band_gap
     from .model import MLPShape
     from .regions import choose_regions
@@ -302,34 +302,35 @@ def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=Non
     if vacuum is not None:
         _, v = check_spectra(e, vacuum, name="vacuum")
         v = np.atleast_2d(v)
-    both = s if v is None else np.concatenate([s, v])
-    e0, aligned = align_zlp(e, both)
-    s, v = aligned[:s.shape[0]], (None if v is None else aligned[s.shape[0]:])
-    for name, value in (("dE1", dE1), ("dE2", dE2)):
-        if value is not None and not value < e0[-1]:
-            raise ValueError(f"{name}={value} eV lies beyond the end of the energy axis ({e0[-1]:.4g} eV after "
-                             "aligning the zero-loss peak to 0 eV); choose a smaller value.")
-    automatic = dE1 is None or window is None
-    dE1, dE2 = choose_regions(e0, s, v, dE1=dE1, dE2=dE2)
-    zlp = ZLPEnsemble(n_replicas, dE1=dE1, dE2=dE2, uncertainty=uncertainty, progress=progress, seed=seed,
-                      **ensemble)
-    check_memory(n_replicas, n_channels=e0.size, n_train=int(np.sum(e0 < dE1)) + zlp.n_pseudo,
-                 shape=MLPShape(1, zlp.hidden))
-    mean = s.mean(axis=0)
-    peak_fwhm = float(fwhm(e0, mean))
-    if window is None:
-        window = choose_window(e0, s, dE1=dE1, peak_fwhm=peak_fwhm, where="the sample spectra")
-    window = tuple(float(w) for w in window)
-    zlp.fit(e0, s, v)
-    keep = zlp.selected(max_chi2)
-    models = zlp.predict(e0, replicas=keep)
-    matched = match_zlp(e0, mean, models, dE1=zlp.dE1_, dE2=zlp.dE2_, peak_fwhm=peak_fwhm)
-    inelastic = mean - matched
-    fit = fit_band_gap(e0, inelastic, window=window, exponent_range=EXPONENT_RANGE)
-    doubts = resolution_warnings(e0, peak_fwhm, automatic=automatic)
-    doubts += subtraction_warnings(e0, mean, matched, band_gap=float(fit.summary()["band_gap"].median),
-                                   window=window)
-    doubts += band_gap_warnings(fit, window=window, scale=float(e0[1] - e0[0]), exponent_range=EXPONENT_RANGE)
-    return SpectrumAnalysis(energy_loss=e0, sample=s, vacuum=v, mean=mean, zlp=zlp, kept=keep, models=models,
-                            matched=matched, inelastic=inelastic, fit=fit, peak_fwhm=peak_fwhm, window=window,
-                            warnings=doubts)
+    with validated_input():  # checked above: the steps below only convert
+        both = s if v is None else np.concatenate([s, v])
+        e0, aligned = align_zlp(e, both)
+        s, v = aligned[:s.shape[0]], (None if v is None else aligned[s.shape[0]:])
+        for name, value in (("dE1", dE1), ("dE2", dE2)):
+            if value is not None and not value < e0[-1]:
+                raise ValueError(f"{name}={value} eV lies beyond the end of the energy axis ({e0[-1]:.4g} eV after "
+                                 "aligning the zero-loss peak to 0 eV); choose a smaller value.")
+        automatic = dE1 is None or window is None
+        dE1, dE2 = choose_regions(e0, s, v, dE1=dE1, dE2=dE2)
+        zlp = ZLPEnsemble(n_replicas, dE1=dE1, dE2=dE2, uncertainty=uncertainty, progress=progress, seed=seed,
+                          **ensemble)
+        check_memory(n_replicas, n_channels=e0.size, n_train=int(np.sum(e0 < dE1)) + zlp.n_pseudo,
+                     shape=MLPShape(1, zlp.hidden))
+        mean = s.mean(axis=0)
+        peak_fwhm = float(fwhm(e0, mean))
+        if window is None:
+            window = choose_window(e0, s, dE1=dE1, peak_fwhm=peak_fwhm, where="the sample spectra")
+        window = tuple(float(w) for w in window)
+        zlp.fit(e0, s, v)
+        keep = zlp.selected(max_chi2)
+        models = zlp.predict(e0, replicas=keep)
+        matched = match_zlp(e0, mean, models, dE1=zlp.dE1_, dE2=zlp.dE2_, peak_fwhm=peak_fwhm)
+        inelastic = mean - matched
+        fit = fit_band_gap(e0, inelastic, window=window, exponent_range=EXPONENT_RANGE)
+        doubts = resolution_warnings(e0, peak_fwhm, automatic=automatic)
+        doubts += subtraction_warnings(e0, mean, matched, band_gap=float(fit.summary()["band_gap"].median),
+                                       window=window)
+        doubts += band_gap_warnings(fit, window=window, scale=float(e0[1] - e0[0]), exponent_range=EXPONENT_RANGE)
+        return SpectrumAnalysis(energy_loss=e0, sample=s, vacuum=v, mean=mean, zlp=zlp, kept=keep, models=models,
+                                matched=matched, inelastic=inelastic, fit=fit, peak_fwhm=peak_fwhm, window=window,
+                                warnings=doubts)

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from .axis import check_spectra, fwhm, zlp_centre
+from .axis import check_spectra, fwhm, validated_input, zlp_centre
 from .lm import train_lm
 from .model import MLPShape, forward, init_params
 from .predict import band, select_replicas
@@ -146,15 +146,20 @@ class ZLPEnsemble:
         self._validate()
         # validated once here (spectra, groups, conditions); the steps below trust their input
         e, groups, cond = _as_groups(energy_loss, sample, conditions, label="sample")
+        if vacuum is not None:
+            _, vacuum = check_spectra(e, vacuum, name="vacuum")
+            vacuum = vacuum.reshape(-1, e.size)
+        with validated_input():
+            return self._fit(e, groups, cond, vacuum)
+
+    def _fit(self, e, groups, cond, vacuum):
+        """:meth:`fit` on checked input."""
         all_spectra = np.concatenate(groups)
         width = float(fwhm(e, all_spectra.mean(axis=0)))
         centre = float(zlp_centre(e, all_spectra.mean(axis=0)))
         if abs(centre) > width / 2:
             raise ValueError(f"the zero-loss peak of sample is at {centre:.4g} eV, not at 0 eV; align the spectra "
                              "first with ml4em.eels.align_zlp(energy_loss, spectra).")
-        if vacuum is not None:
-            _, vacuum = check_spectra(e, vacuum, name="vacuum")
-            vacuum = vacuum.reshape(-1, e.size)
         self.dE1_, self.dE2_ = choose_regions(e, all_spectra, vacuum, dE1=self.dE1, dE2=self.dE2)
         self.fwhm_ = width
         level = None
