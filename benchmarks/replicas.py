@@ -48,7 +48,7 @@ Measured in one run:
     over it; below 1 where the per-replica calls are too short to gain over
     Python's lock, which is why one thread is the default).
 
-``ensemble_cpu_s``: CPU seconds of (a) (both threads), a measure less
+``ensemble_cpu_s``: CPU seconds of (a) (all its threads), a measure less
 sensitive than wall time to other work on a shared machine.
 
 ``peak_mb``: peak resident memory of the process that ran (a) and (b).

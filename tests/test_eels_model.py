@@ -79,12 +79,12 @@ def test_wide_layers_are_factored_only_in_the_dual_form():
     assert _factor_layer(10, 15) and not _factor_layer(1, 10) and not _factor_layer(5, 1)
     shape = MLPShape(1, (10, 15, 5))
     dual = _Systems.for_network(4, 200, shape, 0.0)
-    assert dual.dual and (10, 15) in [block[1:] for block in dual.factored]
-    assert dual.explicit.size + sum((i + 1) * o for _, i, o in dual.factored) == shape.n_params
+    assert dual.dual and (10, 15) in [block[2:] for block in dual.factored]
+    assert dual.explicit.size + sum((i + 1) * o for _, _, i, o in dual.factored) == shape.n_params
     primal = _Systems.for_network(4, 300, shape, 0.0)
     assert not primal.dual and primal.factored == [] and primal.explicit.size == shape.n_params
     with pytest.raises(ValueError, match="dual form"):
-        _Systems(2, 300, shape.n_params, 0.0, factored=[(20, 10, 15)])
+        _Systems(2, 300, shape.n_params, 0.0, factored=[(1, 20, 10, 15)])
 
 
 @pytest.mark.parametrize("decay", [0.0, 0.3])

@@ -102,8 +102,9 @@ class _Systems:
     n_rep, n_pts, n_par : int
         Replicas, training points per replica and parameters.
     decay : float
-    factored : sequence of (start, fan_in, fan_out)
-        Parameter blocks (a layer's weights, then its biases, from ``start``) kept as factors; dual form only.
+    factored : sequence of (layer, start, fan_in, fan_out)
+        Layers whose parameter block (their weights, then their biases, from ``start``) is kept as factors;
+        dual form only (:meth:`for_network` chooses them).
     """
 
     def __init__(self, n_rep, n_pts, n_par, decay, factored=()):
@@ -114,7 +115,7 @@ class _Systems:
         if self.factored and not self.dual:
             raise ValueError("factored blocks need the dual form (fewer training points than parameters).")
         explicit = np.ones(n_par, dtype=bool)
-        for start, fan_in, fan_out in self.factored:
+        for _, start, fan_in, fan_out in self.factored:
             explicit[start:start + (fan_in + 1) * fan_out] = False
         self.explicit = np.flatnonzero(explicit)  # parameters whose columns of J are stored
         self.jac = [None] * n_rep    # transposed weighted Jacobian J^T (n_explicit, n_pts), float32, per replica
@@ -124,22 +125,17 @@ class _Systems:
         self.theta = np.zeros((n_rep, n_par), dtype=np.float32)
         self.grad = np.zeros((n_rep, n_par), dtype=np.float32)
         self.scale = np.ones(n_rep)
-        self.layers = None  # set by for_network: which layers are built as columns, which kept as factors
 
     @classmethod
     def for_network(cls, n_rep, n_pts, shape, decay):
         """The systems of ``n_rep`` networks of ``shape``, the wide layers factored where the dual form is used."""
         dual = n_pts < shape.n_params
-        factored, columns, start = [], [], 0
+        factored, start = [], 0
         for layer, (fan_in, fan_out) in enumerate(shape.layers):
             if dual and _factor_layer(fan_in, fan_out):
                 factored.append((layer, start, fan_in, fan_out))
-            else:
-                columns.append(layer)
             start += (fan_in + 1) * fan_out
-        systems = cls(n_rep, n_pts, shape.n_params, decay, [block[1:] for block in factored])
-        systems.layers = (columns, [block[0] for block in factored])
-        return systems
+        return cls(n_rep, n_pts, shape.n_params, decay, factored)
 
     def update(self, rows, theta, x, y, w, shape, activations=None):
         """Linearise the replicas ``rows`` at ``theta`` (their rows); return their chi2 and objective.
@@ -147,7 +143,8 @@ class _Systems:
         ``activations``: the layer inputs of the forward pass at ``theta``, if it has been run (:func:`forward`).
         """
         pred, factors = layer_factors(theta, x, shape, weights=w, dtype=np.float32, activations=activations)
-        columns, factored = self.layers or (range(len(factors)), [])
+        factored = [block[0] for block in self.factored]
+        columns = [layer for layer in range(len(factors)) if layer not in factored]
         chi2, objective, r = _objective(pred, y, w, theta, self.decay)
         self.store(rows, jacobian_columns(factors, shape, columns), r, theta, [factors[i] for i in factored])
         return chi2, objective
@@ -163,15 +160,12 @@ class _Systems:
         jt = np.ascontiguousarray(np.swapaxes(jw, 1, 2), dtype=np.float32)  # J^T per replica (no copy from jacobian)
         r32 = np.asarray(r, dtype=np.float32)
         self.r[rows], self.theta[rows] = r32, theta
-        n = self.r.shape[1] if self.dual else self.n_par
         for j, k in enumerate(rows):
             self.jac[k] = jt[j]
             # jt[j].T is J as a Fortran-ordered (n_pts, n_explicit) array, passed without a copy:
             # trans=0 gives J J^T (dual), trans=1 gives J^T J
-            if jt.shape[1]:
-                gram = ssyrk(1.0, jt[j].T, trans=0 if self.dual else 1)
-            else:
-                gram = np.zeros((n, n), dtype=np.float32, order="F")
+            # (the output layer, of width (fan_in + 1) * 1, is never factored: there are always columns)
+            gram = ssyrk(1.0, jt[j].T, trans=0 if self.dual else 1)
             self.factors[k] = tuple((a[j], g[j]) for a, g in factors)
             for a, g in self.factors[k]:  # the upper triangles of (A A^T + 1) * (G G^T); lower ones stay 0
                 block = ssyrk(1.0, a.T, trans=0)
@@ -187,7 +181,7 @@ class _Systems:
         """``J^T v`` of replica ``k`` for ``v`` of shape (n_pts,): shape (n_par,), float32."""
         out = np.empty(self.n_par, dtype=np.float32)
         out[self.explicit] = self.jac[k] @ v
-        for (start, fan_in, fan_out), (a, g) in zip(self.factored, self.factors[k]):
+        for (_, start, fan_in, fan_out), (a, g) in zip(self.factored, self.factors[k]):
             gv = g * v
             out[start:start + fan_in * fan_out] = (a @ gv.T).ravel()
             out[start + fan_in * fan_out:start + (fan_in + 1) * fan_out] = gv.sum(axis=1)
@@ -196,7 +190,7 @@ class _Systems:
     def _j(self, k, vec):
         """``J vec`` of replica ``k`` for a parameter vector ``vec`` (n_par,): shape (n_pts,)."""
         out = vec[self.explicit] @ self.jac[k]
-        for (start, fan_in, fan_out), (a, g) in zip(self.factored, self.factors[k]):
+        for (_, start, fan_in, fan_out), (a, g) in zip(self.factored, self.factors[k]):
             w = vec[start:start + fan_in * fan_out].reshape(fan_in, fan_out)
             b = vec[start + fan_in * fan_out:start + (fan_in + 1) * fan_out]
             out += np.sum(g * (w.T @ a + b[:, None]), axis=0)
