@@ -97,6 +97,31 @@ def test_chunks_are_whole_chunks_of_the_file(image, tmp_path, reference):
         np.testing.assert_allclose(getattr(got.maps, key), getattr(reference.maps, key), atol=1e-9, equal_nan=True)
 
 
+@pytest.mark.filterwarnings("ignore:The NestedDirectoryStore is deprecated:FutureWarning")  # zarr 2, when hyperspy writes
+def test_zspy_reads_as_the_hspy_and_gives_the_same_maps(image, tmp_path, reference, capsys):
+    """The same image saved as .zspy (a zarr folder) reads lazily to the same counts and axes, and the CLI gives the
+    same maps as from the .hspy."""
+    path = write_hspy(tmp_path / "flake.zspy", image)
+    assert path.is_dir()  # zspy is a zarr store, not an HDF5 file
+    lazy = open_spectral_image(path, chunks=(5, 7))
+    assert lazy.counts.dtype == np.float32 and lazy.counts.shape == image.counts.shape
+    assert lazy.pixel_size == 5.0 and lazy.pixel_units == "nm"
+    np.testing.assert_allclose(lazy.energy_loss, image.energy_loss, atol=1e-9)
+    np.testing.assert_array_equal(np.asarray(lazy.counts), image.counts)
+    out = tmp_path / "maps"
+    assert run_cli([str(path), "--out", str(out), "--chunk", "5", "7", *FAST_CLI]) == 0
+    with np.load(out / "maps.npz") as f:
+        for key in MAP_KEYS:
+            np.testing.assert_allclose(f[key], getattr(reference.maps, key), atol=1e-9, equal_nan=True)
+    before = sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+    for inside in (path, path / "maps"):  # an --out in (or equal to) the input folder is refused: it would change it
+        assert run_cli([str(path), "--out", str(inside), "--overwrite", *FAST_CLI]) == 2
+        err = capsys.readouterr().err
+        assert "lies inside the input image file" in err and str(path) in err
+    assert sorted(str(p.relative_to(path)) for p in path.rglob("*")) == before  # the input is untouched
+    assert not list(tmp_path.glob(".ml4em-zlp-*")) and not list(path.glob(".ml4em-zlp-*"))
+
+
 def _datasets(group, prefix=""):
     import h5py
 

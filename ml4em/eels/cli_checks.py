@@ -41,6 +41,7 @@ The rules
 Used in: ``ml4em zlp`` (:mod:`ml4em.eels.cli`).
 """
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -65,18 +66,36 @@ def os_reason(err):
 
 
 # ----------------------------------------------------------------------------- input files
-def check_inputs(samples, vacuum=()):
+def check_inputs(samples, vacuum=(), *, sample_role="sample", folder_suffixes=()):
     """Check that every input file can be opened; return their absolute and resolved paths.
+
+    Parameters
+    ----------
+    samples, vacuum : sequence of str
+        The paths as typed.
+    sample_role : str, default "sample"
+        What the messages call a file of ``samples`` (``"image"`` for
+        ``ml4em zlp-image``).
+    folder_suffixes : sequence of str, optional
+        File types stored as a folder (e.g. ``".zspy"``, a zarr store): a
+        folder with one of these suffixes is accepted if it can be listed and
+        read.
 
     Returns
     -------
     list of (str, pathlib.Path, pathlib.Path)
-        ``(role, absolute path, resolved path)`` per file, role ``"sample"`` or ``"vacuum"``.
+        ``(role, absolute path, resolved path)`` per file, role ``sample_role`` or ``"vacuum"``.
     """
     found = []
-    for role, paths in (("sample", samples), ("vacuum", vacuum or ())):
+    for role, paths in ((sample_role, samples), ("vacuum", vacuum or ())):
         for given in paths:
             path = Path(given)
+            if path.is_dir() and path.suffix.lower() in folder_suffixes:
+                if not os.access(path, os.R_OK | os.X_OK):
+                    raise CLIError(f"{role} file {given} is a {path.suffix} folder that cannot be read; check its "
+                                   "permissions.")
+                found.append((role, path.absolute(), path.resolve()))
+                continue
             try:
                 with open(path, "rb"):
                     pass

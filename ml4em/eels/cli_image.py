@@ -242,7 +242,7 @@ def _write_outputs(folder, res, image, args, seconds):
 
 def main(args):
     """Handler of ``ml4em zlp-image``: check, run (resuming a partial run), publish atomically; the exit code."""
-    from .lazy import StoreMismatch, process_spectral_image
+    from .lazy import FOLDER_SUFFIXES, StoreMismatch, process_spectral_image
 
     out = Path(args.out).expanduser().resolve()
     tmp, created, keep = None, [], False
@@ -251,10 +251,7 @@ def main(args):
         try:
             _check_dependencies()
             _check_options(args)
-            try:
-                inputs = checks.check_inputs([args.image])
-            except CLIError as err:
-                raise CLIError(str(err).replace("sample file", "image file", 1)) from None
+            inputs = checks.check_inputs([args.image], sample_role="image", folder_suffixes=FOLDER_SUFFIXES)
             image = _open_image(args)
             output.check_output_folder(out, given=args.out, inputs=inputs, overwrite=args.overwrite)
             _check_memory(args, image)

@@ -82,6 +82,10 @@ def check_output_folder(out, *, given, inputs, overwrite):
         what = places.get(out, "a folder that holds the current folder")
         raise CLIError(f"--out {given} is {what} ({out}); ml4em zlp writes into a folder of its own and never "
                        f"replaces this one. {fix}")
+    within = [f"{role} file {a}" for role, a, r in inputs if a.is_dir() and out.is_relative_to(r)]
+    if within:  # an input stored as a folder (a .zspy): writing inside it would change the input
+        raise CLIError(f"--out {given} lies inside the input {within[0]}, a folder that holds the spectra; writing "
+                       f"there would change the input. {fix}")
     if not out.exists():
         return
     if not out.is_dir():

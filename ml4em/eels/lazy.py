@@ -45,6 +45,7 @@ Used in: ``ml4em zlp-image`` (:mod:`ml4em.eels.cli_image`) and benchmarks/spectr
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,13 +54,15 @@ import numpy as np
 from .axis import aligned_axis, zlp_centre
 from .image import MAP_NAMES, cluster_reference, train_cluster_models, vacuum_clusters
 
-__all__ = ["IMAGE_SUFFIXES", "LazySpectralImage", "ImageMaps", "ChunkStore", "StoreMismatch",
+__all__ = ["IMAGE_SUFFIXES", "FOLDER_SUFFIXES", "LazySpectralImage", "ImageMaps", "ChunkStore", "StoreMismatch",
            "open_spectral_image", "align_to_axis", "estimate_chunk_memory_bytes", "dask_runner",
            "process_spectral_image"]
 
 #: File types that :func:`open_spectral_image` reads lazily, and their RosettaSciIO plugin.
 IMAGE_SUFFIXES = {".dm3": "digitalmicrograph", ".dm4": "digitalmicrograph", ".hspy": "hspy", ".hdf5": "hspy",
                   ".zspy": "zspy"}
+#: Of these, the types stored as a folder (a zarr store) rather than a file.
+FOLDER_SUFFIXES = (".zspy",)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -140,10 +143,12 @@ def open_spectral_image(path, *, chunks=(32, 32)):
     plugin = IMAGE_SUFFIXES[suffix]
     try:
         reader = importlib.import_module(f"rsciio.{plugin}")
-        items = reader.file_reader(str(path), lazy=True)
+        with warnings.catch_warnings():  # zarr 2 announces its next version's API on every zspy read
+            warnings.filterwarnings("ignore", message="The NestedDirectoryStore is deprecated", category=FutureWarning)
+            items = reader.file_reader(str(path), lazy=True)
     except Exception as err:  # the readers raise many kinds of errors on a corrupt file
-        hint = (" RosettaSciIO's zspy reader may need another zarr version than the one installed (rosettasciio "
-                "0.15 needs zarr < 3); or save the image as .hspy." if plugin == "zspy" else "")
+        hint = (" RosettaSciIO's zspy reader needs zarr 2 (pip install 'ml4em[image]' installs it); or save the "
+                "image as .hspy." if plugin == "zspy" else "")
         raise ValueError(f"could not read {str(path)!r} as a {plugin} file ({type(err).__name__}: {err}); the file "
                          f"may be corrupt or of another format.{hint}") from err
     items = [it for it in items if len(getattr(it.get("data"), "shape", ())) == 3]
