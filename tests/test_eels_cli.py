@@ -101,6 +101,7 @@ def test_error_messages(files, tmp_path, capsys):
         ([*sample, "--vacuum", other], "vacuum file .*other.txt has another energy axis"),
         ([*sample, "--n-replicas", "1"], "--n-replicas 1: at least 2 replicas"),
         ([*sample, "--window", "3", "1"], "--window 3.0 1.0: LOW should be below HIGH"),
+        ([*sample, "--vacuum-tail"], "--vacuum-tail trains on the vacuum spectra .* pass them with --vacuum"),
         ([str(folder / "missing.txt"), *sample], "missing.txt.*does not exist"),
     ]
     for argv, message in cases:
@@ -109,3 +110,16 @@ def test_error_messages(files, tmp_path, capsys):
         assert err.startswith("ml4em zlp: error:")
         assert __import__("re").search(message, err), (message, err)
     assert not (tmp_path / "r").exists()
+
+
+def test_vacuum_tail_option(files, tmp_path, capsys):
+    folder, sample, vacuum = files
+    out = tmp_path / "tail"
+    assert run([*sample, "--vacuum", *vacuum, "--vacuum-tail", "--n-replicas", "6", "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["vacuum_tail"] is True and abs(summary["band_gap_eV"]["median"] - 1.6) < 0.1
+    plain = tmp_path / "plain"
+    assert run([*sample, "--vacuum", *vacuum, "--n-replicas", "6", "--out", str(plain), "--quiet"]) == 0
+    assert json.loads((plain / "summary.json").read_text())["vacuum_tail"] is False
+    with np.load(out / "results.npz") as a, np.load(plain / "results.npz") as b:
+        assert not np.allclose(a["zlp_replicas"], b["zlp_replicas"])  # the option reaches the model

@@ -105,3 +105,66 @@ def test_chi2_per_point():
     np.testing.assert_allclose(chi2_per_point(np.zeros((2, 2)), np.ones(2), 0.5), [4.0, 4.0])
     with pytest.raises(ValueError, match="sigma should be > 0"):
         chi2_per_point([1.0], [1.0], 0.0)
+
+
+# ----------------------------------------------------------------------------- the vacuum tail (vacuum_tail=True)
+TAIL_AXIS = np.linspace(-2.0, 20.0, 2201)  # 0.01 eV per channel
+
+
+def _tail_data(vacuum_fwhm=0.25, vacuum_height=1e6, seed=3):
+    sample = make_lowloss_spectrum(TAIL_AXIS, n_spectra=5, zlp_fwhm=0.25, zlp_tail=0.005, band_gap=1.6,
+                                   gap_strength=1000.0, seed=seed)
+    vacuum = make_lowloss_spectrum(TAIL_AXIS, n_spectra=3, zlp_height=vacuum_height, zlp_fwhm=vacuum_fwhm,
+                                   zlp_tail=0.005, t_over_lambda=1e-6, seed=seed + 1000)
+    return sample, vacuum
+
+
+def test_vacuum_tail_points_are_the_vacuum_scaled_to_the_sample():
+    sample, vacuum = _tail_data()
+    plain = make_training_set(TAIL_AXIS, sample.counts, dE1=1.0, dE2=8.0)
+    assert not plain.tail.any() and plain.systematics is None and plain.tail_scale is None
+    ts = make_training_set(TAIL_AXIS, sample.counts, dE1=1.0, dE2=8.0, vacuum=vacuum.counts)
+    # the points below dE1 and the pseudo-data are those of the plain set; the tail comes in between
+    np.testing.assert_array_equal(ts.energy_loss[~ts.tail], plain.energy_loss)
+    np.testing.assert_array_equal(ts.intensity[~ts.tail], plain.intensity)
+    e_tail = ts.energy_loss[ts.tail]
+    assert e_tail.min() >= 1.0 and e_tail.max() < 8.0 and e_tail.size > 100
+    assert not (ts.tail & ts.pseudo).any() and ts.n_data == plain.n_data + e_tail.size
+    # the scaled vacuum tail is the sample's true ZLP, to the noise of three vacuum spectra
+    true_tail = np.interp(e_tail, TAIL_AXIS, sample.zlp)
+    assert ts.intensity[ts.tail].sum() / true_tail.sum() == pytest.approx(1.0, abs=0.03)
+    # and its shape: in bins of 20 channels (0.2 eV) with 40 counts or more, within 5% (further out, where the
+    # signal-to-noise cut keeps only the channels that fluctuated up, the tail reads a few counts high)
+    n = e_tail.size // 20 * 20
+    got, want = (x[:n].reshape(-1, 20).mean(axis=1) for x in (ts.intensity[ts.tail], true_tail))
+    assert (want >= 40).sum() >= 5
+    np.testing.assert_allclose(got[want >= 40], want[want >= 40], rtol=0.05)
+    # a vacuum with a fifth of the sample's peak is scaled up by 5
+    _, faint = _tail_data(vacuum_height=2e5)
+    scaled = make_training_set(TAIL_AXIS, sample.counts, dE1=1.0, dE2=8.0, vacuum=faint.counts)
+    assert scaled.tail_scale[0] == pytest.approx(sample.zlp.max() / faint.zlp.max(), rel=0.02)
+    # the same shape: the shoulder's scatter is noise, so the systematic is small and sits on the tail only
+    assert ts.tail_mismatch[0] < 0.03
+    assert ts.systematics.shape == (1, ts.energy_loss.size)
+    np.testing.assert_array_equal(ts.systematics[0, ~ts.tail], 0.0)
+    np.testing.assert_allclose(ts.systematics[0, ts.tail], ts.tail_mismatch[0] * ts.intensity[ts.tail])
+
+
+def test_vacuum_tail_mismatch_grows_with_the_shape_difference():
+    sample, _ = _tail_data()
+    mismatch = {}
+    for vacuum_fwhm in (0.25, 0.4):  # a wider vacuum peak still falls on the shoulder below dE1
+        _, vacuum = _tail_data(vacuum_fwhm=vacuum_fwhm)
+        ts = make_training_set(TAIL_AXIS, sample.counts, dE1=1.0, dE2=8.0, vacuum=vacuum.counts)
+        mismatch[vacuum_fwhm] = float(ts.tail_mismatch[0])
+    assert mismatch[0.4] > 0.2 and mismatch[0.4] > 5 * mismatch[0.25], mismatch
+
+
+def test_vacuum_tail_refuses_vacuum_it_cannot_use():
+    sample, vacuum = _tail_data()
+    with pytest.raises(ValueError, match="vacuum holds 1 spectrum"):
+        make_training_set(TAIL_AXIS, sample.counts, dE1=1.0, dE2=8.0, vacuum=vacuum.counts[:1])
+    with pytest.raises(ValueError, match="vacuum"):
+        make_training_set(TAIL_AXIS, sample.counts, dE1=1.0, dE2=8.0, vacuum=vacuum.counts[:, :100])
+    with pytest.raises(ValueError, match="cannot be scaled to the sample"):
+        make_training_set(TAIL_AXIS, sample.counts, dE1=1.0, dE2=8.0, vacuum=np.zeros((2, TAIL_AXIS.size)))

@@ -133,3 +133,28 @@ def test_aligned_spectra_can_be_fitted(data):
     e, aligned = align_zlp(AXIS, shifted)
     z = ZLPEnsemble(4, dE1=1.0, dE2=6.0, max_iter=30, n_jobs=1, progress=False, seed=0).fit(e, aligned)
     assert np.isfinite(z.chi2_).all()
+
+
+def test_vacuum_tail_needs_vacuum_spectra():
+    s = make_lowloss_spectrum(n_spectra=4, seed=0)
+    zlp = ZLPEnsemble(4, dE1=1.5, dE2=15.0, vacuum_tail=True, progress=False, seed=0)
+    with pytest.raises(ValueError, match="vacuum_tail=True .* pass at least 2 vacuum spectra"):
+        zlp.fit(s.energy_loss, s.counts)
+    with pytest.raises(ValueError, match="vacuum_tail=True"):
+        zlp.fit(s.energy_loss, s.counts, s.counts[:1])
+
+
+def test_vacuum_tail_replicas_move_their_tail_together_by_the_mismatch():
+    e = energy_axis(-2.0, 0.01, 2201)
+    sample = make_lowloss_spectrum(e, n_spectra=5, zlp_fwhm=0.25, zlp_tail=0.005, band_gap=1.6, seed=3)
+    wide = make_lowloss_spectrum(e, n_spectra=3, zlp_fwhm=0.4, zlp_tail=0.005, t_over_lambda=1e-6, seed=1003)
+    zlp = ZLPEnsemble(200, dE1=1.0, dE2=8.0, vacuum_tail=True, max_iter=1, progress=False, seed=0)
+    zlp.fit(e, sample.counts, wide.counts)
+    ts = zlp.training_set_
+    m = float(ts.tail_mismatch[0])
+    assert m > 0.2
+    tail = ts.tail[:ts.n_data]
+    shift = np.median(zlp.replicas_[:, tail] / ts.intensity[:ts.n_data][tail] - 1.0, axis=1)  # one per replica
+    assert np.std(shift) == pytest.approx(m, rel=0.25)
+    below = np.median(zlp.replicas_[:, ~tail] / ts.intensity[:ts.n_data][~tail] - 1.0, axis=1)
+    assert np.std(below) < 0.1 * m  # the points below dE1 have no such shift

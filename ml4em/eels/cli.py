@@ -70,6 +70,9 @@ def add_parser(subparsers):
                    help="keep only replicas with chi2 per point at most this (default: keep all)")
     p.add_argument("--uncertainty", choices=["spread", "mean"], default="spread",
                    help="sigma of each channel: spread of the spectra (default) or standard error of their mean")
+    p.add_argument("--vacuum-tail", action="store_true",
+                   help="also train the ZLP model on the vacuum spectra between dE1 and dE2, scaled to the sample "
+                   "(assumes the vacuum ZLP has the sample's shape; needs --vacuum)")
     p.add_argument("--offset", type=float, default=None, help="first-channel energy (eV) for text files without axis")
     p.add_argument("--scale", type=float, default=None, help="dispersion (eV/channel) for text files without axis")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -142,10 +145,13 @@ def _check_options(args):
         raise CLIError(f"--dE2 {args.dE2} should be larger than --dE1 {args.dE1} (eV).")
     if args.window is not None and not args.window[0] < args.window[1]:
         raise CLIError(f"--window {args.window[0]} {args.window[1]}: LOW should be below HIGH (eV).")
+    if args.vacuum_tail and not args.vacuum:
+        raise CLIError("--vacuum-tail trains on the vacuum spectra between dE1 and dE2; pass them with --vacuum "
+                       "VACUUM_FILE... (at least 2 spectra), or leave out --vacuum-tail.")
 
 
 def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=None, window=None, max_chi2=None,
-            uncertainty="spread", offset=None, scale=None, seed=0, progress=True):
+            uncertainty="spread", vacuum_tail=False, offset=None, scale=None, seed=0, progress=True):
     """The whole analysis of ``ml4em zlp``, without writing files: read the files, then
     :func:`ml4em.eels.pipeline.analyse_spectra`.
 
@@ -177,7 +183,8 @@ def run_zlp(sample_paths, vacuum_paths=None, *, n_replicas=100, dE1=None, dE2=No
                            "eV); all spectra must share one energy axis.")
     try:
         return analyse_spectra(e, sample, vacuum, n_replicas=n_replicas, dE1=dE1, dE2=dE2, window=window,
-                               max_chi2=max_chi2, uncertainty=uncertainty, progress=progress, seed=seed)
+                               max_chi2=max_chi2, uncertainty=uncertainty, progress=progress, seed=seed,
+                               vacuum_tail=vacuum_tail)
     except CLIError:
         raise
     except NotEnoughMemory as err:
@@ -226,7 +233,8 @@ def _write_outputs(folder, res, args):
     summary = {
         "samples": [str(p) for p in args.samples], "vacuum": [str(p) for p in (args.vacuum or [])],
         "n_replicas": len(zlp.chi2_), "n_kept": int(res.kept.sum()), "max_chi2": args.max_chi2,
-        "uncertainty": args.uncertainty, "seed": args.seed, "dE1_eV": zlp.dE1_, "dE2_eV": zlp.dE2_,
+        "uncertainty": args.uncertainty, "vacuum_tail": bool(args.vacuum_tail), "seed": args.seed,
+        "dE1_eV": zlp.dE1_, "dE2_eV": zlp.dE2_,
         "zlp_fwhm_eV": res.peak_fwhm, "window_eV": list(res.window),
         "band_gap_eV": {"median": float(s["band_gap"].median), "low68": float(s["band_gap"].low),
                         "high68": float(s["band_gap"].high)},
@@ -255,7 +263,7 @@ def main(args):
             start = time.perf_counter()
             res = run_zlp(args.samples, args.vacuum, n_replicas=args.n_replicas, dE1=args.dE1, dE2=args.dE2,
                           window=args.window, max_chi2=args.max_chi2, uncertainty=args.uncertainty,
-                          offset=args.offset, scale=args.scale, seed=args.seed, progress=not args.quiet)
+                          vacuum_tail=args.vacuum_tail, offset=args.offset, scale=args.scale, seed=args.seed, progress=not args.quiet)
             summary = _write_outputs(tmp, res, args)
             with guard.deferred():  # the folder may have changed during the run: check again, then rename
                 output.check_output_folder(out, given=args.out, inputs=inputs, overwrite=args.overwrite)

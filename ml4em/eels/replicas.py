@@ -56,6 +56,17 @@ class TrainingSet:
     group : ndarray of int, shape (n_points,)
         Index of the group (conditions) of each point.
     dE1, dE2 : float, eV
+    tail : ndarray of bool, shape (n_points,)
+        True for points taken from the vacuum spectra between dE1 and dE2
+        (``vacuum`` of :func:`make_training_set`); all False without them.
+    systematics : ndarray of shape (n_groups, n_points), counts, or None
+        With vacuum spectra: per group, the 1-sigma correlated shift of its
+        tail points (``tail_mismatch`` times their intensity), for
+        :func:`make_replicas`.
+    tail_scale, tail_mismatch : ndarray of shape (n_groups,), or None
+        With vacuum spectra: the factor that scales the vacuum to each group
+        and the standard deviation of the log ratio sample / scaled vacuum
+        over the shoulder below dE1.
     """
 
     energy_loss: np.ndarray
@@ -67,6 +78,10 @@ class TrainingSet:
     group: np.ndarray
     dE1: float
     dE2: float
+    tail: np.ndarray = None
+    systematics: np.ndarray = None
+    tail_scale: np.ndarray = None
+    tail_mismatch: np.ndarray = None
 
     @property
     def n_data(self):
@@ -113,7 +128,7 @@ def _as_groups(energy_loss, spectra, conditions, *, label="spectra"):
 
 
 def make_training_set(energy_loss, spectra, *, dE1, dE2, conditions=None, uncertainty="spread", n_pseudo=32,
-                      pseudo_sigma=1.0, pseudo_level=None, min_snr=3.0):
+                      pseudo_sigma=1.0, pseudo_level=None, min_snr=3.0, vacuum=None):
     """Collect the training points of the ZLP model.
 
     Parameters
@@ -141,6 +156,13 @@ def make_training_set(energy_loss, spectra, *, dE1, dE2, conditions=None, uncert
     min_snr : float, default 3
         Channels below dE1 whose mean is less than ``min_snr`` spreads are
         left out (too noisy for a logarithm).
+    vacuum : ndarray of shape (n_vacuum, n_channels), counts, optional
+        Vacuum spectra (at least 2) on the same axis. When given, their mean
+        between dE1 and dE2 (channels above ``min_snr`` spreads) is added to
+        every group as measured points, scaled to the group on the shoulder
+        below dE1 (``tail_scale``); the shape mismatch there
+        (``tail_mismatch``) becomes a correlated systematic of those points.
+        This assumes that the vacuum ZLP has the sample's shape.
 
     Returns
     -------
@@ -155,11 +177,14 @@ def make_training_set(energy_loss, spectra, *, dE1, dE2, conditions=None, uncert
     (True, 32)
     """
     e, groups, cond = _as_groups(energy_loss, spectra, conditions)
+    if vacuum is not None:
+        (vacuum,) = _as_groups(e, vacuum, None, label="vacuum")[1]
     return _training_set(e, groups, cond, dE1=dE1, dE2=dE2, uncertainty=uncertainty, n_pseudo=n_pseudo,
-                         pseudo_sigma=pseudo_sigma, pseudo_level=pseudo_level, min_snr=min_snr)
+                         pseudo_sigma=pseudo_sigma, pseudo_level=pseudo_level, min_snr=min_snr, vacuum=vacuum)
 
 
-def _training_set(e, groups, cond, *, dE1, dE2, uncertainty, n_pseudo, pseudo_sigma, pseudo_level, min_snr):
+def _training_set(e, groups, cond, *, dE1, dE2, uncertainty, n_pseudo, pseudo_sigma, pseudo_level, min_snr,
+                  vacuum=None):
     """:func:`make_training_set` on spectra and conditions already checked by :func:`_as_groups`."""
     if uncertainty not in UNCERTAINTIES:
         raise ValueError(f"uncertainty={uncertainty!r} is not known; choose 'spread' (sigma = spread of the "
@@ -174,7 +199,7 @@ def _training_set(e, groups, cond, *, dE1, dE2, uncertainty, n_pseudo, pseudo_si
     levels = np.broadcast_to(np.asarray(pseudo_level if pseudo_level is not None else np.nan, dtype=float),
                              (len(groups),))
     e_pseudo = np.linspace(dE2, min(1.5 * dE2, e[-1]), int(n_pseudo))
-    parts = []
+    parts, scales, mismatches = [], [], []
     for g, block in enumerate(groups):
         mean = block.mean(axis=0)
         spread = block.std(axis=0, ddof=1)
@@ -187,19 +212,73 @@ def _training_set(e, groups, cond, *, dE1, dE2, uncertainty, n_pseudo, pseudo_si
         level = levels[g] if np.isfinite(levels[g]) else float(np.interp(dE2, e, noise_level(e, block)))
         if not level > 0:
             raise ValueError(f"pseudo_level={float(level)!r} for group {g} should be > 0 counts.")
-        n_d = int(keep.sum())
+        i_data, s_data = mean[keep], sigma[keep]
+        n_tail, mismatch = 0, 0.0
+        if vacuum is not None:
+            tail, v_i, v_s, scale, mismatch = _vacuum_tail(e, mean, spread, block.shape[0], keep, vacuum, dE1=dE1, dE2=dE2,
+                                                           uncertainty=uncertainty, min_snr=min_snr)
+            i_data, s_data, n_tail = np.r_[i_data, v_i], np.r_[s_data, v_s], int(tail.sum())
+            keep_e = np.r_[e[keep], e[tail]]
+            scales.append(scale)
+        else:
+            keep_e = e[keep]
+        mismatches.append(mismatch)
+        n_d = keep_e.size
         parts.append(dict(
-            energy_loss=np.r_[e[keep], e_pseudo],
+            energy_loss=np.r_[keep_e, e_pseudo],
             conditions=np.repeat(cond[g][None, :], n_d + e_pseudo.size, axis=0),
-            intensity=np.r_[mean[keep], np.full(e_pseudo.size, level)],
-            sigma=np.r_[sigma[keep], np.full(e_pseudo.size, level * pseudo_sigma)],
-            log_sigma=np.r_[sigma[keep] / mean[keep], np.full(e_pseudo.size, float(pseudo_sigma))],
+            intensity=np.r_[i_data, np.full(e_pseudo.size, level)],
+            sigma=np.r_[s_data, np.full(e_pseudo.size, level * pseudo_sigma)],
+            log_sigma=np.r_[s_data / i_data, np.full(e_pseudo.size, float(pseudo_sigma))],
             pseudo=np.r_[np.zeros(n_d, bool), np.ones(e_pseudo.size, bool)],
+            tail=np.r_[np.zeros(n_d - n_tail, bool), np.ones(n_tail, bool), np.zeros(e_pseudo.size, bool)],
             group=np.full(n_d + e_pseudo.size, g)))
     # measured points of all groups first, then all pseudo-data
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.argsort(merged["pseudo"], kind="stable")
-    return TrainingSet(**{k: v[order] for k, v in merged.items()}, dE1=float(dE1), dE2=float(dE2))
+    ts = {k: v[order] for k, v in merged.items()}
+    # one correlated source per group: its vacuum tail moves up or down by the shape mismatch, all channels at once
+    systematics = np.array([np.where(ts["tail"] & (ts["group"] == g), m * ts["intensity"], 0.0)
+                            for g, m in enumerate(mismatches)]) if vacuum is not None else None
+    return TrainingSet(**ts, dE1=float(dE1), dE2=float(dE2), systematics=systematics,
+                       tail_scale=np.array(scales) if vacuum is not None else None,
+                       tail_mismatch=np.array(mismatches) if vacuum is not None else None)
+
+
+def _vacuum_tail(e, mean, spread, n_spectra, keep, vacuum, *, dE1, dE2, uncertainty, min_snr):
+    """Training points from the vacuum spectra between dE1 and dE2, scaled to a group's mean spectrum.
+
+    The scale is the geometric mean of the ratio sample / vacuum over the group's measured channels from dE1 / 2
+    to dE1 (the shoulder next to where the tail takes over; all its channels above 0 eV when that has fewer
+    than 3). The mismatch is the scatter of the log of that ratio there beyond what the noise of the two means
+    explains: how far the two peak shapes differ, carried into the replicas as a correlated systematic of the
+    tail.
+
+    Returns
+    -------
+    tail : ndarray of bool, shape (n_channels,)
+        Channels from dE1 to dE2 where the vacuum mean is above ``min_snr`` spreads.
+    intensity, sigma : ndarray of shape (n_tail,), counts
+        The scaled vacuum mean and its uncertainty (``uncertainty`` rule) on those channels.
+    scale, mismatch : float
+    """
+    v_mean = vacuum.mean(axis=0)
+    v_spread = vacuum.std(axis=0, ddof=1)
+    v_sigma = v_spread if uncertainty == "spread" else v_spread / np.sqrt(vacuum.shape[0])
+    shoulder = keep & (e >= dE1 / 2.0) & (v_mean > 0)
+    if shoulder.sum() < 3:
+        shoulder = keep & (e > 0) & (v_mean > 0)
+    if shoulder.sum() < 3:
+        raise ValueError(f"the vacuum spectra have fewer than 3 positive channels where the sample is measured "
+                         f"below dE1={dE1} eV; they cannot be scaled to the sample (vacuum_tail needs vacuum "
+                         "spectra on the sample's axis, taken with the same beam).")
+    ratio = np.log(mean[shoulder] / v_mean[shoulder])
+    noise = np.mean((spread[shoulder] / mean[shoulder]) ** 2 / n_spectra
+                    + (v_spread[shoulder] / v_mean[shoulder]) ** 2 / vacuum.shape[0])
+    scale, mismatch = float(np.exp(ratio.mean())), float(np.sqrt(max(ratio.var() - noise, 0.0)))
+    tail = (e >= dE1) & (e < dE2) & (v_mean > 0) & (v_mean > min_snr * v_spread)
+    return tail, scale * v_mean[tail], scale * np.maximum(v_sigma[tail], 1e-6 * v_mean[tail]), scale, mismatch
+
 
 
 def make_replicas(intensity, sigma, n_replicas, *, systematics=None, floor=0.05, seed=None):

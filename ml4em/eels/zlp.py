@@ -60,6 +60,14 @@ class ZLPEnsemble:
         New random starts for replicas stuck in a poor minimum.
     decay : float, default 0
         Weight decay (L2 penalty), in units of chi2.
+    vacuum_tail : bool, default False
+        Also train on the vacuum spectra between dE1 and dE2, scaled to the
+        sample (``vacuum`` of :func:`ml4em.eels.make_training_set`), so that
+        the model is measured, not bridged, where the band gap rises. It
+        assumes that the vacuum ZLP has the sample's shape; the mismatch on
+        the shoulder below dE1 is carried as a correlated systematic.
+        benchmarks/classical.py measures what it gains and costs. Needs
+        ``vacuum`` in :meth:`fit`.
     n_jobs : int, optional
         Threads for training; default one (:func:`ml4em.eels.lm.train_lm`).
     progress : bool, default True
@@ -98,7 +106,7 @@ class ZLPEnsemble:
 
     def __init__(self, n_replicas=100, *, hidden=(10, 15, 5), dE1=None, dE2=None, uncertainty="spread",
                  validation_fraction=0.25, n_pseudo=32, pseudo_sigma=1.0, max_iter=500, patience=30, restarts=2,
-                 decay=0.0, n_jobs=None, progress=True, seed=None):
+                 decay=0.0, vacuum_tail=False, n_jobs=None, progress=True, seed=None):
         self.n_replicas = n_replicas
         self.hidden = hidden
         self.dE1 = dE1
@@ -111,6 +119,7 @@ class ZLPEnsemble:
         self.patience = patience
         self.restarts = restarts
         self.decay = decay
+        self.vacuum_tail = vacuum_tail
         self.n_jobs = n_jobs
         self.progress = progress
         self.seed = seed
@@ -149,6 +158,9 @@ class ZLPEnsemble:
         if vacuum is not None:
             _, vacuum = check_spectra(e, vacuum, name="vacuum")
             vacuum = vacuum.reshape(-1, e.size)
+        if self.vacuum_tail and (vacuum is None or vacuum.shape[0] < 2):
+            raise ValueError("vacuum_tail=True trains on the vacuum spectra between dE1 and dE2; pass at least 2 "
+                             "vacuum spectra (fit(energy_loss, sample, vacuum)) or set vacuum_tail=False.")
         with validated_input():
             return self._fit(e, groups, cond, vacuum)
 
@@ -167,14 +179,17 @@ class ZLPEnsemble:
             level = float(np.interp(self.dE2_, e, noise_level(e, vacuum)))
             level = level if level > 0 else None
         ts = _training_set(e, groups, cond, dE1=self.dE1_, dE2=self.dE2_, uncertainty=self.uncertainty,
-                           n_pseudo=self.n_pseudo, pseudo_sigma=self.pseudo_sigma, pseudo_level=level, min_snr=3.0)
+                           n_pseudo=self.n_pseudo, pseudo_sigma=self.pseudo_sigma, pseudo_level=level, min_snr=3.0,
+                           vacuum=vacuum if self.vacuum_tail else None)
         self.training_set_ = ts
         self.n_conditions_ = ts.conditions.shape[1]
         self.shape_ = MLPShape(1 + self.n_conditions_, self.hidden)
         self._set_scaling(ts)
         rng = np.random.default_rng(self.seed)
         n_rep, n_data = int(self.n_replicas), ts.n_data
-        self.replicas_ = make_replicas(ts.intensity[:n_data], ts.sigma[:n_data], n_rep, seed=rng)
+        systematics = None if ts.systematics is None else ts.systematics[:, :n_data]
+        self.replicas_ = make_replicas(ts.intensity[:n_data], ts.sigma[:n_data], n_rep, systematics=systematics,
+                                       seed=rng)
         train_idx, val_idx = split_replicas(n_rep, n_data, self.validation_fraction, seed=rng)
         self.train_idx_, self.val_idx_ = train_idx, val_idx
         x_all = self._scale_inputs(ts.energy_loss, ts.conditions)
