@@ -15,8 +15,9 @@ the specimen's, which favours the vacuum method: real specimens broaden the peak
 ``replicas`` is :func:`ml4em.eels.analyse_spectra` with every choice automatic (dE1, dE2, the window), as
 ``ml4em zlp`` runs it: the median over replicas, its 68% interval, and its warnings (flag R: the ZLP spans too
 few channels; Z: the ZLP makes up more than ``MAX_ZLP_SHARE`` of the counts where the onset rises, column
-``share``; B: a band narrower than a tenth of a channel; W: another). Every other method subtracts a ZLP from
-the same mean spectrum and is fitted by :func:`ml4em.eels.fit_band_gap` in the same window:
+``share``; B: a band narrower than a tenth of a channel; W: another); each replica's ZLP is subtracted from its
+own replica of the mean spectrum, so the band carries that spectrum's noise. Every other method subtracts one ZLP
+from the mean spectrum and is fitted by :func:`ml4em.eels.fit_band_gap` in the same window:
 
 - ``replicas_vacuum_tail``: the same with ``vacuum_tail=True`` (:class:`ml4em.eels.ZLPEnsemble`): the model is
   also trained on the scaled vacuum spectra between dE1 and dE2. Its flags and coverage are summarised the same

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from ml4em.datasets import energy_axis, make_lowloss_spectrum
-from ml4em.eels.pipeline import MAX_ZLP_SHARE, analyse_spectra, subtraction_warnings, zlp_share
+from ml4em.eels.pipeline import (MAX_ZLP_SHARE, _measurement_seed, analyse_spectra, subtraction_warnings,
+                                 zlp_share)
 
 BAND_GAP = 1.6
 SPECIMEN = dict(zlp_tail=0.005, band_gap=BAND_GAP, gap_strength=1000.0)
@@ -61,6 +62,34 @@ def test_vacuum_tail_measures_the_zlp_where_the_network_bridged(scale):
         res = _analysis(scale, peak_fwhm, seed, vacuum_tail=True)
         assert res.zlp.training_set_.tail.sum() > 20
         assert abs(float(res.band_gap.median) - BAND_GAP) <= 0.02, (scale, peak_fwhm, res.band_gap)
+
+
+def test_band_carries_the_noise_of_the_fitted_spectrum():
+    """Each replica's ZLP is subtracted from its own replica of the mean spectrum, drawn from the mean's standard
+    error (the spread of the 5 spectra over sqrt(5)), from a stream that is not the training replicas'."""
+    res = _analysis(0.025, 0.25, 3, vacuum_tail=True)
+    n_models, n_sample = res.models.shape[0], res.sample.shape[0]
+    error = res.sample.std(axis=0, ddof=1) / np.sqrt(n_sample)
+    counted = error > 0
+    ratio = res.measured.std(axis=0, ddof=1)[counted] / error[counted]
+    # 32 draws per channel: the ratio scatters by 1/sqrt(2 * 31) = 13% per channel; its median by far less
+    assert res.measured.shape == res.models.shape
+    assert abs(np.median(ratio) - 1.0) < 0.05, np.median(ratio)
+    z = (res.measured - res.mean)[:, counted] / error[counted]
+    assert abs(z.mean()) < 3.0 / np.sqrt(z.size)  # centred on the mean spectrum
+    np.testing.assert_allclose(res.inelastic, res.measured - res.matched, rtol=0, atol=1e-9 * res.mean.max())
+    assert n_models == 32
+    again = _analysis(0.025, 0.25, 3, vacuum_tail=True)
+    np.testing.assert_array_equal(again.measured, res.measured)  # seeded
+
+
+def test_measurement_stream_is_not_the_training_stream():
+    for seed in (0, 7):
+        own = _measurement_seed(seed).standard_normal(64)
+        assert not np.allclose(own, np.random.default_rng(seed).standard_normal(64))
+        np.testing.assert_array_equal(own, _measurement_seed(seed).standard_normal(64))
+    rng = np.random.default_rng(1)
+    assert _measurement_seed(rng) is rng
 
 
 def test_subtraction_warning_at_its_threshold():

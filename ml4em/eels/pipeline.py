@@ -7,7 +7,10 @@ The chain, each step defined once in its own module:
 2. ``dE1`` and ``dE2`` are chosen (:func:`ml4em.eels.choose_regions`) unless given;
 3. the ZLP ensemble is trained on the sample spectra (:class:`ml4em.eels.ZLPEnsemble`), after a check that its
    memory is available (:func:`ml4em.eels.memory.check_memory`);
-4. every kept replica is matched to the mean sample spectrum and subtracted (:func:`ml4em.eels.match_zlp`);
+4. every kept replica is matched to a replica of the mean sample spectrum (the mean plus its own standard error
+   times standard normal numbers, :func:`ml4em.eels.make_replicas`) and subtracted from it
+   (:func:`ml4em.eels.match_zlp`), so that the band carries the noise of the spectrum that is fitted as well as
+   that of the ZLP;
 5. the band gap is fitted per replica (:func:`ml4em.eels.fit_band_gap`) in the window of
    :func:`choose_window`, and what makes the number untrustworthy is listed
    (:func:`band_gap_warnings`, :func:`resolution_warnings`).
@@ -161,17 +164,20 @@ class SpectrumAnalysis:
         Aligned sample spectra.
     vacuum : ndarray of shape (n_vacuum, n_channels) or None, counts
     mean : ndarray of shape (n_channels,), counts
-        Mean sample spectrum, the one the ZLP is subtracted from.
+        Mean sample spectrum.
     zlp : ZLPEnsemble
         The trained ensemble (``dE1_``, ``dE2_``, ``chi2_``, ...).
     kept : ndarray of bool, shape (n_replicas,)
         Replicas kept by the chi2 cut.
     models : ndarray of shape (n_kept, n_channels), counts
         ZLP of each kept replica.
+    measured : ndarray of shape (n_kept, n_channels), counts
+        One replica of ``mean`` per model: ``mean`` plus its standard error (the spread of the sample spectra over
+        sqrt(n_sample)) times standard normal numbers.
     matched : ndarray of shape (n_kept, n_channels), counts
-        Each model matched to ``mean``.
+        Each model matched to its ``measured`` replica.
     inelastic : ndarray of shape (n_kept, n_channels), counts
-        ``mean - matched``.
+        ``measured - matched``.
     fit : BandGapFit
         One fit per kept replica.
     peak_fwhm : float, eV
@@ -187,6 +193,7 @@ class SpectrumAnalysis:
     zlp: object
     kept: np.ndarray
     models: np.ndarray
+    measured: np.ndarray
     matched: np.ndarray
     inelastic: np.ndarray
     fit: object
@@ -206,13 +213,18 @@ class SpectrumAnalysis:
                          window=self.window)
 
 
-def band_gap_warnings(fit, *, window, scale, exponent_range):
+def band_gap_warnings(fit, *, window, scale, exponent_range, model_fit=None):
     """Warnings about a band-gap fit that gives no trustworthy number.
 
     A 68% band of E_BG narrower than :data:`ZERO_BAND_CHANNELS` (a tenth) of a channel, finer than data
     sampled per channel can place an onset (the replicas did not vary the fit; it prints as +0.000 -0.000
     eV); a median E_BG within one channel of an end of the fit window or outside it (the onset is
     extrapolated, not fitted); a median ``b`` at a limit of its allowed range.
+
+    The first test asks whether the ZLP replicas vary the fit. Where each replica is also subtracted from its own
+    replica of the measured spectrum (:func:`analyse_spectra`), that noise widens the band however degenerate the
+    models are; ``model_fit``, the fits with the models alone (all subtracted from the mean spectrum), is then the
+    one whose band is tested.
 
     Parameters
     ----------
@@ -222,6 +234,8 @@ def band_gap_warnings(fit, *, window, scale, exponent_range):
     scale : float, eV per channel
     exponent_range : (float, float)
         The allowed range of ``b`` that the fit used.
+    model_fit : ml4em.eels.BandGapFit, optional
+        The band of the first test (default: ``fit``'s).
 
     Returns
     -------
@@ -233,9 +247,11 @@ def band_gap_warnings(fit, *, window, scale, exponent_range):
     if not (np.isfinite(gap.median) and np.isfinite(b.median)):
         return [f"the band-gap fit failed (E_BG = {gap.median}, b = {b.median}); check the spectra and the fit "
                 "window (window; --window of ml4em zlp)."]
-    width = float(gap.high - gap.low)
+    own = gap if model_fit is None else model_fit.summary()["band_gap"]
+    width = float(own.high - own.low)
     if width < ZERO_BAND_CHANNELS * scale:
-        out.append(f"the 68% band of E_BG is {width:.2g} eV wide (E_BG = {gap.median:.4g} eV), less than "
+        out.append(f"the 68% band of E_BG {'' if model_fit is None else 'from the ZLP replicas alone '}is "
+                   f"{width:.2g} eV wide (E_BG = {gap.median:.4g} eV), less than "
                    f"{ZERO_BAND_CHANNELS:g} channel ({scale:.3g} eV/channel): the fits of the {gap.n_replicas} "
                    "replicas hardly differ, so the band says nothing about the uncertainty. The fit is probably "
                    "stuck at a limit or the subtracted spectrum is degenerate; check the inputs and the fit window.")
@@ -250,9 +266,18 @@ def band_gap_warnings(fit, *, window, scale, exponent_range):
     return out
 
 
+def _measurement_seed(seed):
+    """The stream of the measured spectrum's replicas: the ensemble's generator where one is given (the training
+    has advanced it), else a child of the seed, so that these draws never repeat the training replicas' draws."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+
+
 def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=None, dE2=None, window=None,
                     max_chi2=None, uncertainty="spread", progress=False, seed=None, **ensemble):
-    """Train the ZLP ensemble on ``sample``, subtract it from the mean spectrum and fit the band gap per replica.
+    """Train the ZLP ensemble on ``sample``, subtract it from replicas of the mean spectrum and fit the band gap
+    per replica.
 
     Parameters
     ----------
@@ -290,6 +315,7 @@ def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=Non
     from .bandgap import fit_band_gap
     from .model import MLPShape
     from .regions import choose_regions
+    from .replicas import make_replicas
     from .subtract import match_zlp
     from .zlp import ZLPEnsemble
 
@@ -324,13 +350,18 @@ def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=Non
         zlp.fit(e0, s, v)
         keep = zlp.selected(max_chi2)
         models = zlp.predict(e0, replicas=keep)
-        matched = match_zlp(e0, mean, models, dE1=zlp.dE1_, dE2=zlp.dE2_, peak_fwhm=peak_fwhm)
-        inelastic = mean - matched
+        measured = make_replicas(mean, s.std(axis=0, ddof=1) / np.sqrt(s.shape[0]), models.shape[0],
+                                 seed=_measurement_seed(seed))
+        matched = match_zlp(e0, measured, models, dE1=zlp.dE1_, dE2=zlp.dE2_, peak_fwhm=peak_fwhm)
+        inelastic = measured - matched
         fit = fit_band_gap(e0, inelastic, window=window, exponent_range=EXPONENT_RANGE)
         doubts = resolution_warnings(e0, peak_fwhm, automatic=automatic)
         doubts += subtraction_warnings(e0, mean, matched, band_gap=float(fit.summary()["band_gap"].median),
                                        window=window)
-        doubts += band_gap_warnings(fit, window=window, scale=float(e0[1] - e0[0]), exponent_range=EXPONENT_RANGE)
+        alone = mean - match_zlp(e0, mean, models, dE1=zlp.dE1_, dE2=zlp.dE2_, peak_fwhm=peak_fwhm)
+        model_fit = fit_band_gap(e0, alone, window=window, exponent_range=EXPONENT_RANGE)
+        doubts += band_gap_warnings(fit, window=window, scale=float(e0[1] - e0[0]), exponent_range=EXPONENT_RANGE,
+                                    model_fit=model_fit)
         return SpectrumAnalysis(energy_loss=e0, sample=s, vacuum=v, mean=mean, zlp=zlp, kept=keep, models=models,
-                                matched=matched, inelastic=inelastic, fit=fit, peak_fwhm=peak_fwhm, window=window,
-                                warnings=doubts)
+                                measured=measured, matched=matched, inelastic=inelastic, fit=fit, peak_fwhm=peak_fwhm,
+                                window=window, warnings=doubts)

@@ -65,7 +65,9 @@ class ZLPEnsemble:
         sample (``vacuum`` of :func:`ml4em.eels.make_training_set`), so that
         the model is measured, not bridged, where the band gap rises. It
         assumes that the vacuum ZLP has the sample's shape; the mismatch on
-        the shoulder below dE1 is carried as a correlated systematic.
+        the shoulder below dE1 is carried as a correlated systematic (on
+        real WS2 the vacuum peak is narrower than the sample's, and the
+        option shifts E_BG by about -0.3 eV: check the assumption first).
         benchmarks/classical.py measures what it gains and costs. Needs
         ``vacuum`` in :meth:`fit`.
     n_jobs : int, optional
