@@ -321,12 +321,17 @@ def test_band_gap_warnings():
     assert "68% band of E_BG is 0 eV wide (E_BG = 1.6 eV), less than 0.1 channel" in w and "of the 20 replicas" in w
     (w,) = pipeline.band_gap_warnings(_fit(1.6 + 0.0005 * rng.standard_normal(20), 1.5), **kw)  # prints +-0.000
     assert re.match(r"the 68% band of E_BG is 0\.000\d+ eV wide .*less than 0\.1 channel \(0\.025 eV/channel\)", w)
-    # the measured spectrum's noise widens the band; the models alone decide whether the replicas vary the fit
+    # the measured spectrum's noise widens the band; the models alone tell whether the ZLP replicas vary the fit
     noisy = _fit(1.6 + 0.02 * np.random.default_rng(1).standard_normal(20), 1.5)
-    degenerate = _fit(np.full(20, 1.61), 1.5)
-    (w,) = pipeline.band_gap_warnings(noisy, model_fit=degenerate, **kw)
-    assert "band of E_BG from the ZLP replicas alone is 0 eV wide (E_BG = 1.6" in w, w
-    assert pipeline.band_gap_warnings(degenerate, model_fit=noisy, **kw) == []
+    whole = float(noisy.summary()["band_gap"].high - noisy.summary()["band_gap"].low)
+    (w,) = pipeline.band_gap_warnings(noisy, model_fit=_fit(np.full(20, 1.61), 1.5), **kw)
+    assert "the ZLP replicas alone give a 68% band of E_BG 0 eV wide, 0.0% of the band (E_BG = 1.6" in w, w
+    unit = np.random.default_rng(2).standard_normal(20)
+    unit /= np.quantile(unit, 0.84) - np.quantile(unit, 0.16)  # a band 1 wide
+    for share, warned in ((0.99, True), (1.01, False)):
+        models = _fit(1.6 + share * pipeline.MODEL_BAND_SHARE * whole * unit, 1.5)
+        assert bool(pipeline.band_gap_warnings(noisy, model_fit=models, **kw)) is warned, share
+    assert pipeline.band_gap_warnings(noisy, model_fit=noisy, **kw) == []
     (w,) = pipeline.band_gap_warnings(_fit(2.99 + 0.001 * rng.standard_normal(20), 1.5), **kw)
     assert "lies at or beyond an end of the fit window 1-3 eV" in w
     (w,) = pipeline.band_gap_warnings(_fit(0.5 + 0.02 * rng.standard_normal(20), 1.5), **kw)

@@ -83,6 +83,17 @@ def test_band_carries_the_noise_of_the_fitted_spectrum():
     np.testing.assert_array_equal(again.measured, res.measured)  # seeded
 
 
+def test_replicas_without_a_fit_are_dropped_and_reported():
+    """A wide peak on a coarse axis: one replica's ZLP exceeds its spectrum across the window (seed 1), so it has
+    no onset to fit. The band is over the others, every array keeps the same replicas, and a warning says so."""
+    res = _analysis(0.05, 0.5, 1)
+    n = int(res.kept.sum())
+    assert n == 31 and res.fit.band_gap.shape == (n,) and np.isfinite(res.fit.band_gap).all()
+    assert res.models.shape[0] == res.measured.shape[0] == res.matched.shape[0] == res.inelastic.shape[0] == n
+    assert np.isfinite(float(res.band_gap.median)) and res.band_gap.n_replicas == n
+    assert any(w.startswith("1 of 32 replicas leave no positive signal in the fit window") for w in res.warnings)
+
+
 def test_measurement_stream_is_not_the_training_stream():
     for seed in (0, 7):
         own = _measurement_seed(seed).standard_normal(64)

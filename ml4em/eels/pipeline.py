@@ -29,7 +29,7 @@ from .bandgap import EXPONENT_RANGE, default_window
 from .memory import check_memory
 
 __all__ = ["SpectrumAnalysis", "analyse_spectra", "choose_window", "resolution_warnings", "subtraction_warnings",
-           "band_gap_warnings", "ZERO_BAND_CHANNELS",
+           "band_gap_warnings", "ZERO_BAND_CHANNELS", "MODEL_BAND_SHARE",
            "zlp_share", "MIN_PEAK_CHANNELS", "MAX_ZLP_SHARE"]
 
 #: Channels the ZLP's FWHM must span for dE1 and the fit window to be chosen automatically: below this, the peak's
@@ -46,6 +46,10 @@ MIN_PEAK_CHANNELS = 4.0
 MAX_ZLP_SHARE = 0.4
 #: A 68% band of E_BG narrower than this many channels is flagged (:func:`band_gap_warnings`).
 ZERO_BAND_CHANNELS = 0.1
+#: The band of E_BG from the ZLP replicas alone narrower than this share of the whole band is flagged
+#: (:func:`band_gap_warnings`): in benchmarks/classical.py the degenerate ensembles (ZLP FWHM 0.05 eV) gave
+#: 0 to 3e-6 eV, against 0.5 meV and more (3% of the band and more) for models pinned by the vacuum tail.
+MODEL_BAND_SHARE = 0.005
 
 
 def choose_window(energy_loss, mean, *, dE1, peak_fwhm, where="the mean spectrum"):
@@ -168,7 +172,8 @@ class SpectrumAnalysis:
     zlp : ZLPEnsemble
         The trained ensemble (``dE1_``, ``dE2_``, ``chi2_``, ...).
     kept : ndarray of bool, shape (n_replicas,)
-        Replicas kept by the chi2 cut.
+        Replicas kept by the chi2 cut and with a band-gap fit (one that leaves no positive signal in the window
+        has none; ``warnings`` says how many).
     models : ndarray of shape (n_kept, n_channels), counts
         ZLP of each kept replica.
     measured : ndarray of shape (n_kept, n_channels), counts
@@ -221,10 +226,10 @@ def band_gap_warnings(fit, *, window, scale, exponent_range, model_fit=None):
     eV); a median E_BG within one channel of an end of the fit window or outside it (the onset is
     extrapolated, not fitted); a median ``b`` at a limit of its allowed range.
 
-    The first test asks whether the ZLP replicas vary the fit. Where each replica is also subtracted from its own
-    replica of the measured spectrum (:func:`analyse_spectra`), that noise widens the band however degenerate the
-    models are; ``model_fit``, the fits with the models alone (all subtracted from the mean spectrum), is then the
-    one whose band is tested.
+    Where each replica is also subtracted from its own replica of the measured spectrum (:func:`analyse_spectra`),
+    that noise widens the band however degenerate the models are: ``model_fit``, the fits with the models alone
+    (all subtracted from the mean spectrum), is flagged when its band is less than :data:`MODEL_BAND_SHARE` of the
+    whole band.
 
     Parameters
     ----------
@@ -235,7 +240,7 @@ def band_gap_warnings(fit, *, window, scale, exponent_range, model_fit=None):
     exponent_range : (float, float)
         The allowed range of ``b`` that the fit used.
     model_fit : ml4em.eels.BandGapFit, optional
-        The band of the first test (default: ``fit``'s).
+        The fits with the ZLP replicas alone.
 
     Returns
     -------
@@ -247,14 +252,22 @@ def band_gap_warnings(fit, *, window, scale, exponent_range, model_fit=None):
     if not (np.isfinite(gap.median) and np.isfinite(b.median)):
         return [f"the band-gap fit failed (E_BG = {gap.median}, b = {b.median}); check the spectra and the fit "
                 "window (window; --window of ml4em zlp)."]
-    own = gap if model_fit is None else model_fit.summary()["band_gap"]
-    width = float(own.high - own.low)
+    width = float(gap.high - gap.low)
     if width < ZERO_BAND_CHANNELS * scale:
-        out.append(f"the 68% band of E_BG {'' if model_fit is None else 'from the ZLP replicas alone '}is "
-                   f"{width:.2g} eV wide (E_BG = {gap.median:.4g} eV), less than "
+        out.append(f"the 68% band of E_BG is {width:.2g} eV wide (E_BG = {gap.median:.4g} eV), less than "
                    f"{ZERO_BAND_CHANNELS:g} channel ({scale:.3g} eV/channel): the fits of the {gap.n_replicas} "
                    "replicas hardly differ, so the band says nothing about the uncertainty. The fit is probably "
                    "stuck at a limit or the subtracted spectrum is degenerate; check the inputs and the fit window.")
+    elif model_fit is not None:
+        own = model_fit.summary()["band_gap"]
+        alone = float(own.high - own.low)
+        if alone < MODEL_BAND_SHARE * width:
+            out.append(f"the ZLP replicas alone give a 68% band of E_BG {alone:.2g} eV wide, "
+                       f"{alone / width:.1%} of the band (E_BG = {gap.median:.4g} eV, band {width:.2g} eV): the band "
+                       "is the spectrum's noise only, and the ZLP's uncertainty is missing from it. Every replica "
+                       "gives the same ZLP where the onset rises, which happens when the peak is so narrow against "
+                       "the automatic dE1 and dE2 that the model has nothing to learn there; give dE1, dE2 and the "
+                       "window from a look at the spectrum.")
     low, high = window
     if not low + scale < gap.median < high - scale:
         out.append(f"E_BG = {gap.median:.4g} eV lies at or beyond an end of the fit window {low:.4g}-{high:.4g} eV: "
@@ -312,7 +325,7 @@ def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=Non
         or an ``n_replicas`` whose memory is not available; all before the training.
     """
     from .axis import align_zlp, check_spectra, fwhm, validated_input
-    from .bandgap import fit_band_gap
+    from .bandgap import BandGapFit, fit_band_gap
     from .model import MLPShape
     from .regions import choose_regions
     from .replicas import make_replicas
@@ -356,6 +369,18 @@ def analyse_spectra(energy_loss, sample, vacuum=None, *, n_replicas=100, dE1=Non
         inelastic = measured - matched
         fit = fit_band_gap(e0, inelastic, window=window, exponent_range=EXPONENT_RANGE)
         doubts = resolution_warnings(e0, peak_fwhm, automatic=automatic)
+        failed = ~np.isfinite(fit.band_gap)
+        if failed.any() and not failed.all():
+            # a replica whose ZLP claims all of the counts in the window leaves no onset to fit: E_BG and its band
+            # are over the others, and the result says so
+            doubts.append(f"{int(failed.sum())} of {failed.size} replicas leave no positive signal in the fit window "
+                          f"{window[0]:.4g}-{window[1]:.4g} eV (their ZLP exceeds the spectrum there) and give no "
+                          f"band gap; E_BG and its band are over the other {int((~failed).sum())}. The model "
+                          "over-estimates the ZLP where the onset rises: check dE1 and dE2.")
+            fit = BandGapFit(**{k: (v[~failed] if isinstance(v, np.ndarray) else v) for k, v in vars(fit).items()})
+            models, measured, matched, inelastic = (x[~failed] for x in (models, measured, matched, inelastic))
+            keep = keep.copy()
+            keep[np.flatnonzero(keep)[failed]] = False
         doubts += subtraction_warnings(e0, mean, matched, band_gap=float(fit.summary()["band_gap"].median),
                                        window=window)
         alone = mean - match_zlp(e0, mean, models, dE1=zlp.dE1_, dE2=zlp.dE2_, peak_fwhm=peak_fwhm)
